@@ -1,0 +1,110 @@
+import type { Keyring } from "../crypto/keyring.js";
+
+/**
+ * The store contract. Small and Promise-only: no callbacks, no events.
+ *
+ * Two kinds of store:
+ * - a `ServerStore` keeps records on the server; the cookie only carries a signed random id.
+ *   The core hashes the id (sha256, hex) before any store call, so a store never sees a
+ *   usable cookie value and a dump of it reveals none.
+ * - a `ClientStore` turns the whole record into the cookie value (sealed, signed, Flask).
+ */
+
+/** One flashed message. `id` lets a store consume exactly the messages a request read. */
+export interface FlashMessage {
+  /** Unique per message (random, 16+ chars). */
+  id: string;
+  /** Flask's category, `"message"` by default. */
+  category: string;
+  message: string;
+}
+
+/** Times are milliseconds since the Unix epoch. */
+export interface SessionMeta {
+  /** When the session was first created: the anchor of `absoluteTimeout`. Never moves. */
+  createdAt: number;
+  /** Last recorded activity: the anchor of `idleTimeout`. */
+  lastSeenAt: number;
+  /** Hard server-side expiry. A store must treat a record past it as absent, and may purge it. */
+  expiresAt: number;
+  /** Flask's `session.permanent`. */
+  permanent: boolean;
+}
+
+export interface SessionRecord extends SessionMeta {
+  /** User data. JSON-compatible values only. */
+  data: Record<string, unknown>;
+  /** Pending flash messages, oldest first. */
+  flashes: FlashMessage[];
+}
+
+/**
+ * What one request changed. A store applies it atomically, in this order:
+ * 1. `clear`: drop every data key of the stored record (flashes are untouched by `clear`;
+ *    the core lists the flashes it wants gone in `flashConsume`);
+ * 2. `delete` each key; 3. `set` each key (last one wins);
+ * 4. remove the flashes whose ids are in `flashConsume` (ids that are absent are ignored);
+ * 5. append `flashAdd` in order;
+ * 6. overwrite the meta with `meta` (createdAt: keep the smaller of stored and given).
+ * If no record exists (new session, or it expired meanwhile), start from an empty one.
+ * Keys not named in the change set keep whatever a concurrent request stored: that is
+ * what makes two concurrent requests that change different keys both survive.
+ */
+export interface ChangeSet {
+  clear: boolean;
+  set: ReadonlyArray<readonly [key: string, value: unknown]>;
+  delete: readonly string[];
+  flashAdd: readonly FlashMessage[];
+  flashConsume: readonly string[];
+  meta: SessionMeta;
+}
+
+export interface ServerStore {
+  readonly kind: "server";
+  /**
+   * The record stored under `key` (sha256 hex of the session id), or `null` when there is none
+   * or its `expiresAt` has passed (by `Date.now()`).
+   * Rejects with `SessionStoreError` when the store cannot answer (down, locked, timed out).
+   */
+  get(key: string): Promise<SessionRecord | null>;
+  /** Applies a change set atomically (see `ChangeSet`). Rejects with `SessionStoreError`. */
+  apply(key: string, changes: ChangeSet): Promise<void>;
+  /** Deletes the record (logout, regenerate). Missing keys are not an error. */
+  destroy(key: string): Promise<void>;
+  /** Releases connections, timers and files. Idempotent. */
+  close?(): Promise<void>;
+}
+
+/** Context the core hands a client store. */
+export interface ClientStoreContext {
+  /** The keys of `createSessions({ secret })`: the first seals/signs, all open/verify. */
+  keyring: Keyring;
+  /** The cookie's name: sealed and signed formats bind it, so a value cannot move to another cookie. */
+  cookieName: string;
+  /** Current time in ms (Date.now()). */
+  now: number;
+}
+
+export type ClientDecodeResult =
+  | {
+      ok: true;
+      record: SessionRecord;
+      /** Verified with a fallback secret: the core re-issues the cookie with the current one. */
+      stale: boolean;
+    }
+  | { ok: false; reason: string };
+
+export interface ClientStore {
+  readonly kind: "client";
+  /**
+   * Encodes the whole record as a cookie value. The core checks the final
+   * Set-Cookie size and throws `ERR_COOKIE_TOO_LARGE`; a store may throw it earlier.
+   */
+  encode(record: SessionRecord, context: ClientStoreContext): string;
+  /** Never throws for bad input: tampered, garbage, expired → `{ ok: false, reason }`. */
+  decode(value: string, context: ClientStoreContext): ClientDecodeResult;
+  /** Default cookie name when `cookie.name` is not given (Flask's store says `"session"`). */
+  readonly defaultCookieName?: string;
+}
+
+export type SessionStore = ServerStore | ClientStore;
