@@ -1,0 +1,127 @@
+import { Buffer } from "node:buffer";
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { ConfigError } from "../errors.js";
+import {
+  assertWellFormed,
+  type CheckOptions,
+  checkTime,
+  decodeBase64urlStrict,
+  type IssueOptions,
+  isCurrent,
+  issueTimes,
+  isWellFormed,
+  VERSION,
+  type Verified,
+} from "./claims.js";
+import type { Keyring } from "./keyring.js";
+import { fillRandom } from "./random.js";
+
+/**
+ * Sealed format (docs/formats.md): `v1.<base64url(nonce || ciphertext || tag)>`
+ *   nonce       12 random bytes (NIST SP 800-38D §8.2.2, random IV construction)
+ *   ciphertext  AES-256-GCM of: iat (uint48 BE, ms) || exp (uint48 BE, ms, 0 = none) || UTF-8 plaintext
+ *   tag         16 bytes
+ *   AAD         "v1." || UTF-8 cookie name, so a value cannot be moved to another cookie
+ */
+export interface Sealer {
+  /** Encrypts and authenticates `plaintext` for cookie `name` with the primary secret. Output: [A-Za-z0-9._-]. */
+  seal(name: string, plaintext: string, options?: IssueOptions): string;
+  /** The plaintext if authentic for `name`, unexpired and not issued in the future; otherwise null. Never throws. */
+  open(name: string, sealed: string, options?: CheckOptions): Verified | null;
+}
+
+/** HKDF info prefix: AES keys are never HMAC keys, even when callers reuse a purpose. */
+export const SEALER_KEY_PREFIX = "flagon/v1/aes-256-gcm/";
+
+const PREFIX = `${VERSION}.`;
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 12; // iat + exp, 6 bytes each
+const MIN_SEALED_BYTES = NONCE_BYTES + HEADER_BYTES + TAG_BYTES;
+
+/** Plaintext assembly buffer, grown on demand; seal is synchronous, so sharing is safe. */
+let scratch = Buffer.alloc(1024);
+
+/** AAD per cookie name: a server uses a handful of names, so cache them (bounded). */
+const aadCache = new Map<string, Buffer>();
+const AAD_CACHE_LIMIT = 64;
+function aadFor(name: string): Buffer {
+  let aad = aadCache.get(name);
+  if (aad === undefined) {
+    aad = Buffer.from(PREFIX + name, "utf8");
+    if (aadCache.size < AAD_CACHE_LIMIT) aadCache.set(name, aad);
+  }
+  return aad;
+}
+
+export function createSealer(keyring: Keyring, purpose: string): Sealer {
+  if (typeof keyring?.keys !== "function") {
+    throw new ConfigError("ERR_INVALID_OPTION", "createSealer needs a Keyring");
+  }
+  if (typeof purpose !== "string" || purpose.length === 0) {
+    throw new ConfigError("ERR_INVALID_OPTION", "createSealer needs a non-empty purpose");
+  }
+  const keys = keyring.keys(SEALER_KEY_PREFIX + purpose);
+  const primary = keys[0]!;
+
+  return {
+    seal(name, plaintext, options) {
+      assertWellFormed("cookie name", name);
+      assertWellFormed("plaintext", plaintext);
+      const [issuedAt, expiresAt] = issueTimes(options);
+      const plainBytes = HEADER_BYTES + Buffer.byteLength(plaintext, "utf8");
+      if (scratch.length < plainBytes) scratch = Buffer.alloc(2 ** Math.ceil(Math.log2(plainBytes)));
+      scratch.writeUIntBE(issuedAt, 0, 6);
+      scratch.writeUIntBE(expiresAt ?? 0, 6, 6);
+      scratch.write(plaintext, HEADER_BYTES, "utf8");
+
+      const out = Buffer.allocUnsafe(NONCE_BYTES + plainBytes + TAG_BYTES);
+      fillRandom(out, 0, NONCE_BYTES);
+      const cipher = createCipheriv("aes-256-gcm", primary, out.subarray(0, NONCE_BYTES));
+      cipher.setAAD(aadFor(name));
+      const encrypted = cipher.update(scratch.subarray(0, plainBytes));
+      const rest = cipher.final(); // empty for GCM, kept for correctness
+      encrypted.copy(out, NONCE_BYTES);
+      rest.copy(out, NONCE_BYTES + encrypted.length);
+      cipher.getAuthTag().copy(out, NONCE_BYTES + plainBytes);
+      scratch.fill(0, 0, plainBytes); // do not leave the last plaintext lying in a long-lived buffer
+      return PREFIX + out.toString("base64url");
+    },
+
+    open(name, sealed, options) {
+      if (typeof sealed !== "string" || typeof name !== "string" || !isWellFormed(name)) return null;
+      if (!sealed.startsWith(PREFIX)) return null;
+      const data = decodeBase64urlStrict(sealed.slice(PREFIX.length));
+      if (data === null || data.length < MIN_SEALED_BYTES) return null;
+      const nonce = data.subarray(0, NONCE_BYTES);
+      const encrypted = data.subarray(NONCE_BYTES, data.length - TAG_BYTES);
+      const tag = data.subarray(data.length - TAG_BYTES);
+      const aad = aadFor(name);
+
+      for (let keyIndex = 0; keyIndex < keys.length; keyIndex++) {
+        const plain = decrypt(keys[keyIndex]!, nonce, encrypted, tag, aad);
+        if (plain === null) continue;
+        const issuedAt = plain.readUIntBE(0, 6);
+        const rawExpiry = plain.readUIntBE(6, 6);
+        const expiresAt = rawExpiry === 0 ? null : rawExpiry;
+        if (!isCurrent(issuedAt, expiresAt, checkTime(options))) return null;
+        return { value: plain.toString("utf8", HEADER_BYTES), keyIndex, issuedAt, expiresAt };
+      }
+      return null;
+    },
+  };
+}
+
+/** AES-256-GCM decryption; null when the tag does not verify (wrong key, tampering, wrong name). */
+function decrypt(key: Buffer, nonce: Buffer, encrypted: Buffer, tag: Buffer, aad: Buffer): Buffer | null {
+  const decipher = createDecipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(tag);
+  const head = decipher.update(encrypted);
+  try {
+    const tail = decipher.final(); // throws when authentication fails: our only expected failure
+    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  } catch {
+    return null;
+  }
+}
