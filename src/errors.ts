@@ -52,7 +52,10 @@ export { CookieError as CookieSerializeError };
  * The message never contains a session id or cookie value.
  */
 export class SessionStoreError extends FlagonError {
-  constructor(message: string, options?: FlagonErrorOptions & { code?: "ERR_STORE_UNAVAILABLE" | "ERR_STORE_FAILED" }) {
+  constructor(
+    message: string,
+    options?: FlagonErrorOptions & { code?: "ERR_STORE_UNAVAILABLE" | "ERR_STORE_FAILED" },
+  ) {
     super(options?.code ?? "ERR_STORE_UNAVAILABLE", message, options);
   }
 }

@@ -77,8 +77,11 @@ export interface ServerStore {
 
 /** Context the core hands a client store. */
 export interface ClientStoreContext {
-  /** The keys of `createSessions({ secret })`: the first seals/signs, all open/verify. */
-  keyring: Keyring;
+  /**
+   * The keys of `createSessions({ secret })`: the first seals/signs, all open/verify.
+   * `undefined` only for stores that declare `ownsKeys` (they bring their own, like Flask's).
+   */
+  keyring: Keyring | undefined;
   /** The cookie's name: sealed and signed formats bind it, so a value cannot move to another cookie. */
   cookieName: string;
   /** Current time in ms (Date.now()). */
@@ -105,6 +108,8 @@ export interface ClientStore {
   decode(value: string, context: ClientStoreContext): ClientDecodeResult;
   /** Default cookie name when `cookie.name` is not given (Flask's store says `"session"`). */
   readonly defaultCookieName?: string;
+  /** The store verifies with keys of its own; `createSessions` then needs no `secret`. */
+  readonly ownsKeys?: boolean;
 }
 
 export type SessionStore = ServerStore | ClientStore;

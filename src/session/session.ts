@@ -1,0 +1,337 @@
+import { timingSafeEqual } from "node:crypto";
+import { randomToken } from "../crypto/random.js";
+import { FlagonError } from "../errors.js";
+import type { FlashMessage, SessionMeta } from "../stores/types.js";
+import { type FlashOptions, selectFlashes } from "./flash.js";
+
+/** Reserved keys live in the stored data under this prefix; user keys may not use it. */
+export const RESERVED_PREFIX = "__flagon.";
+const CSRF_KEY = `${RESERVED_PREFIX}csrf`;
+
+export type SessionData = Record<string, unknown>;
+
+/** Everything the core knows about a session when it hands it to the handler. */
+export interface SessionInit {
+  id: string;
+  isNew: boolean;
+  data: SessionData;
+  flashes: FlashMessage[];
+  meta: SessionMeta;
+}
+
+function assertUserKey(key: string): void {
+  if (typeof key !== "string" || key.startsWith(RESERVED_PREFIX)) {
+    throw new FlagonError(
+      "ERR_INVALID_OPTION",
+      `session keys must be strings not starting with "${RESERVED_PREFIX}"`,
+    );
+  }
+}
+
+function assertStorable(key: string, value: unknown): void {
+  const type = typeof value;
+  if (value === undefined || type === "function" || type === "symbol" || type === "bigint") {
+    throw new FlagonError(
+      "ERR_VALUE_NOT_SERIALIZABLE",
+      `session value for "${key}" is ${type === "undefined" ? "undefined (use delete())" : `a ${type}`}; sessions hold JSON values`,
+    );
+  }
+}
+
+/**
+ * A request's view of its session. Methods are synchronous and only record intent;
+ * `Sessions.commit` turns the recorded change set into one atomic store write.
+ */
+export class Session<T extends SessionData = SessionData> {
+  #id: string;
+  #isNew: boolean;
+  #data: Map<string, unknown>;
+  #meta: SessionMeta;
+  // change set
+  #cleared = false;
+  #sets = new Map<string, unknown>();
+  #deletes = new Set<string>();
+  #loadedFlashes: FlashMessage[];
+  #consumedIds = new Set<string>();
+  #addedFlashes: FlashMessage[] = [];
+  #nowFlashes: FlashMessage[] = [];
+  #readFlashes: FlashMessage[] | undefined;
+  #metaChanged = false;
+  // lifecycle
+  #previousId: string | undefined;
+  #destroyed = false;
+  #accessed = false;
+
+  constructor(init: SessionInit) {
+    this.#id = init.id;
+    this.#isNew = init.isNew;
+    this.#data = new Map(Object.entries(init.data));
+    this.#loadedFlashes = init.flashes;
+    this.#meta = { ...init.meta };
+  }
+
+  /** The session id. Changes after `regenerate()`. Never log it. */
+  get id(): string {
+    this.#accessed = true;
+    return this.#id;
+  }
+
+  /** True when the request carried no valid session. */
+  get isNew(): boolean {
+    return this.#isNew;
+  }
+
+  /** True when this request changed data, flashes or flags. */
+  get modified(): boolean {
+    return (
+      this.#cleared ||
+      this.#sets.size > 0 ||
+      this.#deletes.size > 0 ||
+      this.#consumedIds.size > 0 ||
+      this.#addedFlashes.length > 0 ||
+      this.#metaChanged ||
+      this.#previousId !== undefined ||
+      this.#destroyed
+    );
+  }
+
+  /** Flask's `session.permanent`: the cookie outlives the browser session (Max-Age = permanentLifetime). */
+  get permanent(): boolean {
+    this.#accessed = true;
+    return this.#meta.permanent;
+  }
+
+  set permanent(value: boolean) {
+    this.#writable();
+    if (this.#meta.permanent !== value) {
+      this.#meta.permanent = value;
+      this.#metaChanged = true;
+    }
+  }
+
+  get<K extends keyof T & string>(key: K): T[K] | undefined;
+  get(key: string): unknown;
+  get(key: string): unknown {
+    this.#accessed = true;
+    if (typeof key !== "string" || key.startsWith(RESERVED_PREFIX)) return undefined;
+    return this.#data.get(key);
+  }
+
+  has(key: string): boolean {
+    this.#accessed = true;
+    return typeof key === "string" && !key.startsWith(RESERVED_PREFIX) && this.#data.has(key);
+  }
+
+  set<K extends keyof T & string>(key: K, value: T[K]): this;
+  set(key: string, value: unknown): this;
+  set(key: string, value: unknown): this {
+    assertUserKey(key);
+    assertStorable(key, value);
+    this.#writable();
+    this.#setRaw(key, value);
+    return this;
+  }
+
+  /** Removes a key; returns its value, like Flask's `session.pop(key, None)`. */
+  delete(key: string): unknown {
+    assertUserKey(key);
+    this.#writable();
+    const value = this.#data.get(key);
+    // Only keys this request could see are deleted: a no-op delete writes nothing.
+    if (this.#data.delete(key)) {
+      this.#sets.delete(key);
+      if (!this.#cleared) this.#deletes.add(key);
+    }
+    return value;
+  }
+
+  /** Removes all data and pending flash messages, like Flask's `session.clear()`. */
+  clear(): void {
+    this.#writable();
+    this.#data.clear();
+    this.#cleared = true;
+    this.#sets.clear();
+    this.#deletes.clear();
+    for (const flash of this.#loadedFlashes) this.#consumedIds.add(flash.id);
+    this.#addedFlashes = [];
+  }
+
+  keys(): string[] {
+    this.#accessed = true;
+    return [...this.#data.keys()].filter((key) => !key.startsWith(RESERVED_PREFIX));
+  }
+
+  /** The user data as a plain object (reserved keys excluded). */
+  toJSON(): Partial<T> {
+    this.#accessed = true;
+    const out: SessionData = {};
+    for (const [key, value] of this.#data) {
+      if (!key.startsWith(RESERVED_PREFIX)) out[key] = value;
+    }
+    return out as Partial<T>;
+  }
+
+  /**
+   * A new id with the same data: call it on login (session fixation, OWASP).
+   * The old record is deleted at commit and the CSRF token rotates.
+   */
+  regenerate(): void {
+    this.#writable();
+    this.#previousId ??= this.#id;
+    this.#id = randomToken(32);
+    if (this.#data.has(CSRF_KEY)) {
+      this.#data.delete(CSRF_KEY);
+      this.#sets.delete(CSRF_KEY);
+    }
+  }
+
+  /**
+   * Logout: the stored record is deleted and the cookie cleared at commit. Terminal: later
+   * `set`/`delete`/`clear`/`regenerate` in this request throw `ERR_SESSION_DESTROYED`.
+   * A later `flash()` starts a fresh, empty session that carries only the message
+   * ("You have been logged out.").
+   */
+  destroy(): void {
+    this.#accessed = true;
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#data.clear();
+    this.#sets.clear();
+    this.#deletes.clear();
+    this.#addedFlashes = [];
+    this.#loadedFlashes = [];
+    this.#readFlashes = undefined;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Queues a message for the next `getFlashedMessages()` (this request or a later one). */
+  flash(message: string, category = "message"): void {
+    this.#accessed = true;
+    if (typeof message !== "string" || typeof category !== "string") {
+      throw new FlagonError("ERR_VALUE_NOT_SERIALIZABLE", "flash message and category must be strings");
+    }
+    this.#addedFlashes.push({ id: randomToken(12), category, message });
+  }
+
+  /** A message shown by `getFlashedMessages()` in this request only; never stored. */
+  flashNow(message: string, category = "message"): void {
+    this.#accessed = true;
+    const flash = { id: randomToken(12), category, message };
+    this.#nowFlashes.push(flash);
+    this.#readFlashes?.push(flash);
+  }
+
+  /**
+   * Flask's `get_flashed_messages`: the first call takes the pending messages out of the
+   * session; later calls in the same request see the same list; the next request sees none.
+   * A `categoryFilter` returns the matching ones, and all are discarded, as in Flask.
+   */
+  getFlashedMessages(options?: { withCategories?: false; categoryFilter?: readonly string[] }): string[];
+  getFlashedMessages(options: {
+    withCategories: true;
+    categoryFilter?: readonly string[];
+  }): Array<[category: string, message: string]>;
+  getFlashedMessages(options: FlashOptions = {}): string[] | Array<[string, string]> {
+    this.#accessed = true;
+    if (this.#readFlashes === undefined) {
+      const pending = this.#loadedFlashes.filter((flash) => !this.#consumedIds.has(flash.id));
+      for (const flash of pending) this.#consumedIds.add(flash.id);
+      this.#readFlashes = [...pending, ...this.#addedFlashes, ...this.#nowFlashes];
+      this.#addedFlashes = [];
+    }
+    return selectFlashes(this.#readFlashes, options);
+  }
+
+  /** Rails' `flash.keep`: messages read in this request stay for the next one too. */
+  keepFlashes(): void {
+    this.#accessed = true;
+    if (this.#readFlashes === undefined) return;
+    const nowIds = new Set(this.#nowFlashes.map((flash) => flash.id));
+    const loadedIds = new Set(this.#loadedFlashes.map((flash) => flash.id));
+    for (const flash of this.#readFlashes) {
+      if (nowIds.has(flash.id)) continue;
+      if (loadedIds.has(flash.id)) this.#consumedIds.delete(flash.id);
+      else this.#addedFlashes.push(flash);
+    }
+  }
+
+  /**
+   * The session's CSRF synchronizer token (created on first use, rotated by `regenerate()`).
+   * Put it in forms as a hidden field; check it with `verifyCsrfToken`.
+   */
+  csrfToken(): string {
+    this.#accessed = true;
+    const existing = this.#data.get(CSRF_KEY);
+    if (typeof existing === "string") return existing;
+    const token = randomToken(32);
+    if (!this.#destroyed) this.#setRaw(CSRF_KEY, token);
+    return token;
+  }
+
+  /** Constant-time comparison of a submitted token with the session's. */
+  verifyCsrfToken(candidate: unknown): boolean {
+    this.#accessed = true;
+    const expected = this.#data.get(CSRF_KEY);
+    if (typeof expected !== "string" || typeof candidate !== "string") return false;
+    const a = Buffer.from(expected);
+    const b = Buffer.from(candidate);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  #setRaw(key: string, value: unknown): void {
+    this.#data.set(key, value);
+    this.#sets.set(key, value);
+    this.#deletes.delete(key);
+  }
+
+  #writable(): void {
+    this.#accessed = true;
+    if (this.#destroyed) {
+      throw new FlagonError(
+        "ERR_SESSION_DESTROYED",
+        "this session was destroyed (logout) in this request; it cannot be written again",
+      );
+    }
+  }
+
+  /** @internal state the core reads at commit. */
+  static internals<T extends SessionData>(session: Session<T>): SessionInternals {
+    return {
+      accessed: session.#accessed,
+      destroyed: session.#destroyed,
+      previousId: session.#previousId,
+      cleared: session.#cleared,
+      sets: session.#sets,
+      deletes: session.#deletes,
+      consumedIds: session.#consumedIds,
+      addedFlashes: session.#addedFlashes,
+      loadedFlashes: session.#loadedFlashes,
+      metaChanged: session.#metaChanged,
+      meta: session.#meta,
+      data: session.#data,
+    };
+  }
+
+  /** @internal a destroyed session's post-logout flashes, if any. */
+  static pendingAfterDestroy<T extends SessionData>(session: Session<T>): FlashMessage[] {
+    return session.#destroyed ? session.#addedFlashes : [];
+  }
+}
+
+export interface SessionInternals {
+  accessed: boolean;
+  destroyed: boolean;
+  previousId: string | undefined;
+  cleared: boolean;
+  sets: ReadonlyMap<string, unknown>;
+  deletes: ReadonlySet<string>;
+  consumedIds: ReadonlySet<string>;
+  addedFlashes: readonly FlashMessage[];
+  loadedFlashes: readonly FlashMessage[];
+  metaChanged: boolean;
+  meta: SessionMeta;
+  data: ReadonlyMap<string, unknown>;
+}

@@ -1,0 +1,426 @@
+import { createHash } from "node:crypto";
+import { type CookieAttributes, parseCookies, serializeCookie } from "../cookie/index.js";
+import { randomToken } from "../crypto/random.js";
+import { createSigner } from "../crypto/signer.js";
+import { SessionStoreError } from "../errors.js";
+import { memoryStore } from "../stores/memory.js";
+import type {
+  ChangeSet,
+  ClientStore,
+  FlashMessage,
+  ServerStore,
+  SessionMeta,
+  SessionRecord,
+} from "../stores/types.js";
+import {
+  MAX_COOKIE_LIFETIME,
+  type ResolvedOptions,
+  resolveOptions,
+  type SessionsOptions,
+} from "./options.js";
+import { Session, type SessionData } from "./session.js";
+
+/** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
+export type SessionInput =
+  | Request
+  | Headers
+  | {
+      headers: Headers | Record<string, string | readonly string[] | undefined>;
+      /** The request arrived over HTTPS (adapters pass `req.secure`). */
+      secure?: boolean;
+    };
+
+export interface Sessions<T extends SessionData = SessionData> {
+  /**
+   * Reads the session of a request. Never rejects for a bad cookie (it yields an empty session);
+   * rejects with `SessionStoreError` when the store cannot answer.
+   */
+  load(input: SessionInput): Promise<Session<T>>;
+  /**
+   * Writes what the request changed (one store call) and appends `Set-Cookie`, `Vary` and
+   * `Cache-Control` to `headers`. Rejects with `SessionStoreError` on store failure and with
+   * `CookieError` (`ERR_COOKIE_TOO_LARGE`) when the cookie cannot be written.
+   */
+  commit(session: Session<T>, headers: Headers): Promise<void>;
+  /** The cookie name used for a request (`__Host-` prefixed on HTTPS by default). */
+  cookieName(secure: boolean): string;
+  /** Releases the store (connections, timers, files). */
+  close(): Promise<void>;
+}
+
+/** Per-session facts the core keeps beside the `Session` object. */
+interface LoadState {
+  secure: boolean;
+  cookieName: string;
+  /** The request carried a session cookie (valid or not). */
+  hadCookie: boolean;
+  /** Key of the stored record this session was loaded from (server stores). */
+  loadedKey: string | undefined;
+  /** The cookie was verified by a fallback secret: re-issue it. */
+  stale: boolean;
+  now: number;
+}
+
+const states = new WeakMap<object, LoadState>();
+
+/** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
+export function storeKey(id: string): string {
+  return createHash("sha256").update(id).digest("hex");
+}
+
+/** A short, salted digest for logs: correlates events without exposing ids or keys. */
+function logRef(key: string): string {
+  return createHash("sha256").update("flagon-log\0").update(key).digest("hex").slice(0, 12);
+}
+
+function readCookieHeader(input: SessionInput): {
+  header: string | readonly string[] | undefined;
+  secure: boolean;
+} {
+  if (input instanceof Request) {
+    return {
+      header: input.headers.get("cookie") ?? undefined,
+      secure: new URL(input.url).protocol === "https:",
+    };
+  }
+  if (input instanceof Headers) return { header: input.get("cookie") ?? undefined, secure: false };
+  const headers = input.headers;
+  const header = headers instanceof Headers ? (headers.get("cookie") ?? undefined) : headers.cookie;
+  return { header, secure: input.secure === true };
+}
+
+function headerBytes(header: string | readonly string[]): number {
+  if (typeof header === "string") return Buffer.byteLength(header);
+  let total = 0;
+  for (const part of header) total += Buffer.byteLength(part) + 2;
+  return total;
+}
+
+function appendVary(headers: Headers, field: string): void {
+  const current = headers.get("vary");
+  if (current === null) {
+    headers.set("vary", field);
+    return;
+  }
+  const fields = current.split(",").map((part) => part.trim().toLowerCase());
+  if (!fields.includes("*") && !fields.includes(field.toLowerCase()))
+    headers.set("vary", `${current}, ${field}`);
+}
+
+/**
+ * The framework-agnostic session core: `load` a request's session, let the handler use it,
+ * `commit` the change set. Adapters (`flagon/express`, `flagon/hono`) are thin wrappers.
+ */
+export function createSessions<T extends SessionData = SessionData>(
+  options: SessionsOptions<T> = {},
+): Sessions<T> {
+  const config: ResolvedOptions<T> = resolveOptions(options, () => memoryStore());
+  const { store, cookie, logger } = config;
+  const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
+
+  function cookieName(secure: boolean): string {
+    if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
+    return cookie.domain === undefined && cookie.path === "/"
+      ? `__Host-${cookie.name}`
+      : `__Secure-${cookie.name}`;
+  }
+
+  function isSecure(requestSecure: boolean): boolean {
+    return cookie.secure === "auto" ? requestSecure : cookie.secure;
+  }
+
+  function expiresAt(meta: Omit<SessionMeta, "expiresAt">): number {
+    let expiry = meta.lastSeenAt + config.permanentLifetimeMs;
+    if (config.idleTimeoutMs !== undefined) expiry = Math.min(expiry, meta.lastSeenAt + config.idleTimeoutMs);
+    if (config.absoluteTimeoutMs !== undefined)
+      expiry = Math.min(expiry, meta.createdAt + config.absoluteTimeoutMs);
+    return expiry;
+  }
+
+  function freshMeta(now: number): SessionMeta {
+    const base = { createdAt: now, lastSeenAt: now, permanent: false };
+    return { ...base, expiresAt: expiresAt(base) };
+  }
+
+  /** Why a record is no longer valid at `now`, or undefined when it is. */
+  function expiredReason(meta: SessionMeta, now: number): string | undefined {
+    if (now >= meta.expiresAt) return "expired";
+    if (config.idleTimeoutMs !== undefined && now - meta.lastSeenAt >= config.idleTimeoutMs)
+      return "idle timeout";
+    if (config.absoluteTimeoutMs !== undefined && now - meta.createdAt >= config.absoluteTimeoutMs) {
+      return "absolute timeout";
+    }
+    return undefined;
+  }
+
+  async function validate(data: SessionData): Promise<SessionData | undefined> {
+    if (config.schema === undefined) return data;
+    const result = await config.schema["~standard"].validate(data);
+    if (result.issues !== undefined) return undefined;
+    return result.value as SessionData;
+  }
+
+  async function load(input: SessionInput): Promise<Session<T>> {
+    const now = Date.now();
+    const { header, secure: requestSecure } = readCookieHeader(input);
+    const secure = isSecure(requestSecure);
+    const name = cookieName(secure);
+    const state: LoadState = {
+      secure,
+      cookieName: name,
+      hadCookie: false,
+      loadedKey: undefined,
+      stale: false,
+      now,
+    };
+    const fresh = (): Session<T> => {
+      const session = new Session<T>({
+        id: randomToken(32),
+        isNew: true,
+        data: {},
+        flashes: [],
+        meta: freshMeta(now),
+      });
+      states.set(session, state);
+      return session;
+    };
+
+    if (header === undefined || header.length === 0) return fresh();
+    if (headerBytes(header) > config.maxCookieHeaderBytes) {
+      logger.debug?.("cookie header over the size cap ignored", { bytes: headerBytes(header) });
+      return fresh();
+    }
+    const value = parseCookies(header)[name];
+    if (value === undefined || value === "") return fresh();
+    state.hadCookie = true;
+
+    let id: string;
+    let record: SessionRecord | null;
+    if (store.kind === "client") {
+      const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
+      if (!decoded.ok) {
+        logger.debug?.(decoded.reason, { cookie: name });
+        return fresh();
+      }
+      id = randomToken(32);
+      record = decoded.record;
+      state.stale = decoded.stale;
+    } else {
+      const verified = idSigner?.verify(name, value, { now });
+      if (!verified) {
+        logger.debug?.("invalid signature", { cookie: name });
+        return fresh();
+      }
+      id = verified.value;
+      const key = storeKey(id);
+      record = await getRecord(store, key);
+      if (record === null) {
+        // OWASP strict mode: a well-signed id with no record is never adopted.
+        logger.warn?.("unknown session id", { cookie: name, ref: logRef(key) });
+        return fresh();
+      }
+      state.loadedKey = key;
+      state.stale = verified.keyIndex > 0;
+    }
+
+    const reason = expiredReason(record, now);
+    if (reason !== undefined) {
+      logger.debug?.(reason, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
+      return fresh();
+    }
+    const data = await validate(record.data);
+    if (data === undefined) {
+      logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
+      return fresh();
+    }
+    const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
+    states.set(session, state);
+    return session;
+  }
+
+  function cookieAttributes(state: LoadState, maxAge: number | undefined): CookieAttributes {
+    return {
+      path: cookie.path,
+      domain: cookie.domain,
+      secure: state.secure,
+      httpOnly: cookie.httpOnly,
+      sameSite: cookie.sameSite,
+      partitioned: cookie.partitioned && state.secure,
+      maxAge,
+      // Values are base64url and dots already: no percent-encoding needed or wanted.
+      encode: (value: string) => value,
+    };
+  }
+
+  function setCookie(headers: Headers, state: LoadState, value: string, meta: SessionMeta): void {
+    let maxAge: number | undefined;
+    if (meta.permanent) {
+      maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((meta.expiresAt - state.now) / 1000)));
+    }
+    headers.append("set-cookie", serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge)));
+    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+  }
+
+  function clearCookie(headers: Headers, state: LoadState): void {
+    const attributes = { ...cookieAttributes(state, 0), expires: new Date(0) };
+    headers.append("set-cookie", serializeCookie(state.cookieName, "", attributes));
+    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+  }
+
+  function cookieValue(id: string, record: SessionRecord, state: LoadState): string {
+    if (store.kind === "client") {
+      return store.encode(record, { cookieName: state.cookieName, keyring: config.keyring, now: state.now });
+    }
+    return idSigner!.sign(state.cookieName, id, { now: state.now });
+  }
+
+  async function commit(session: Session<T>, headers: Headers): Promise<void> {
+    const state = states.get(session);
+    if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
+    const s = Session.internals(session);
+    if (!s.accessed) return;
+    appendVary(headers, "Cookie");
+    const now = state.now;
+
+    if (s.destroyed) {
+      if (store.kind === "server" && state.loadedKey !== undefined)
+        await destroyRecord(store, state.loadedKey);
+      const after = Session.pendingAfterDestroy(session);
+      if (after.length > 0) {
+        await writeNew(headers, state, randomToken(32), new Map(), after, freshMeta(now));
+      } else if (state.hadCookie) {
+        clearCookie(headers, state);
+      }
+      return;
+    }
+
+    const remainingFlashes = [
+      ...s.loadedFlashes.filter((flash) => !s.consumedIds.has(flash.id)),
+      ...s.addedFlashes,
+    ];
+    const empty = s.data.size === 0 && remainingFlashes.length === 0;
+    const changed = session.modified;
+    const touchDue =
+      !session.isNew &&
+      (config.rolling || config.idleTimeoutMs !== undefined) &&
+      now - s.meta.lastSeenAt >= config.touchAfterMs;
+
+    // New, or emptied: nothing to keep. Flask deletes the cookie of a session that became empty.
+    if (empty) {
+      if (!session.isNew && store.kind === "server" && state.loadedKey !== undefined && changed) {
+        await destroyRecord(store, state.loadedKey);
+      }
+      if (state.hadCookie && (changed || session.isNew)) clearCookie(headers, state);
+      return;
+    }
+
+    const meta: SessionMeta = { ...s.meta };
+    if (changed || touchDue || state.stale) {
+      meta.lastSeenAt = now;
+      meta.expiresAt = expiresAt(meta);
+    }
+
+    if (s.previousId !== undefined || session.isNew) {
+      // Regenerated (login) or brand new: write the whole record under the current id.
+      if (store.kind === "server" && state.loadedKey !== undefined)
+        await destroyRecord(store, state.loadedKey);
+      await writeNew(headers, state, session.id, s.data, remainingFlashes, meta);
+      return;
+    }
+
+    if (!changed && !touchDue && !state.stale) {
+      // Invalid cookie that was replaced by nothing: clear it (handled above for empty sessions).
+      return;
+    }
+
+    if (store.kind === "client") {
+      const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
+      setCookie(headers, state, cookieValue(session.id, record, state), meta);
+      return;
+    }
+
+    const key = state.loadedKey!;
+    const changes: ChangeSet = {
+      clear: s.cleared,
+      set: [...s.sets],
+      delete: [...s.deletes],
+      flashAdd: s.addedFlashes,
+      flashConsume: [...s.consumedIds],
+      meta,
+    };
+    await applyChanges(store, key, changes);
+    // The id did not change: the cookie is re-sent only when its attributes or key must change.
+    const permanentRefresh = meta.permanent && (changed || touchDue);
+    if (state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)) {
+      setCookie(headers, state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta);
+    }
+  }
+
+  async function writeNew(
+    headers: Headers,
+    state: LoadState,
+    id: string,
+    data: ReadonlyMap<string, unknown>,
+    flashes: FlashMessage[],
+    meta: SessionMeta,
+  ): Promise<void> {
+    const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
+    // Serialize first: a cookie that cannot be written must fail before the store is touched.
+    const value = cookieValue(id, record, state);
+    if (store.kind === "server") {
+      await applyChanges(store, storeKey(id), {
+        clear: true,
+        set: [...data],
+        delete: [],
+        flashAdd: flashes,
+        flashConsume: [],
+        meta,
+      });
+    }
+    setCookie(headers, state, value, meta);
+  }
+
+  return {
+    load,
+    commit,
+    cookieName: (secure: boolean) => cookieName(isSecure(secure)),
+    close: async () => {
+      if (store.kind === "server") await store.close?.();
+    },
+  };
+}
+
+/** Store calls wrapped so that any failure reaches the adapter as a `SessionStoreError` without ids. */
+async function getRecord(store: ServerStore, key: string): Promise<SessionRecord | null> {
+  try {
+    return await store.get(key);
+  } catch (error) {
+    throw asStoreError(error, "read");
+  }
+}
+
+async function applyChanges(store: ServerStore, key: string, changes: ChangeSet): Promise<void> {
+  try {
+    await store.apply(key, changes);
+  } catch (error) {
+    throw asStoreError(error, "write");
+  }
+}
+
+async function destroyRecord(store: ServerStore, key: string): Promise<void> {
+  try {
+    await store.destroy(key);
+  } catch (error) {
+    throw asStoreError(error, "delete");
+  }
+}
+
+function asStoreError(error: unknown, operation: string): SessionStoreError {
+  if (error instanceof SessionStoreError) return error;
+  return new SessionStoreError(`session store ${operation} failed`, {
+    cause: error,
+    code: "ERR_STORE_FAILED",
+  });
+}
+
+export type { ClientStore, ServerStore };

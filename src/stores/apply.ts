@@ -1,0 +1,17 @@
+import type { ChangeSet, SessionRecord } from "./types.js";
+
+/**
+ * The change-set semantics of `ChangeSet`, on an in-memory record. Stores that keep whole
+ * records (memory; SQLite inside its transaction) use it so every store agrees on the rules.
+ */
+export function applyChangeSet(current: SessionRecord | null, changes: ChangeSet): SessionRecord {
+  const data: Record<string, unknown> = changes.clear || current === null ? {} : { ...current.data };
+  for (const key of changes.delete) delete data[key];
+  for (const [key, value] of changes.set) data[key] = value;
+  const consumed = new Set(changes.flashConsume);
+  const flashes = (current?.flashes ?? []).filter((flash) => !consumed.has(flash.id));
+  flashes.push(...changes.flashAdd);
+  const createdAt =
+    current === null ? changes.meta.createdAt : Math.min(current.createdAt, changes.meta.createdAt);
+  return { ...changes.meta, createdAt, data, flashes };
+}

@@ -1,0 +1,140 @@
+import { MAX_COOKIE_BYTES } from "../cookie/index.js";
+import type { Keyring } from "../crypto/keyring.js";
+import { createSealer } from "../crypto/sealer.js";
+import { createSigner } from "../crypto/signer.js";
+import { ConfigError, CookieError } from "../errors.js";
+import type {
+  ClientDecodeResult,
+  ClientStore,
+  ClientStoreContext,
+  FlashMessage,
+  SessionRecord,
+} from "./types.js";
+
+export interface CookieStoreOptions {
+  /**
+   * `true`: AES-256-GCM sealed, the browser can neither read nor change it.
+   * `false`: signed (HMAC-SHA256) readable JSON, for data that is not secret.
+   * @default true
+   */
+  encrypt?: boolean;
+}
+
+/** The JSON inside a flagon session cookie (format version 1, documented in the README). */
+interface CookiePayload {
+  v: 1;
+  /** user data */
+  d: Record<string, unknown>;
+  /** pending flashes as [category, message] */
+  f?: Array<[string, string]>;
+  /** createdAt, lastSeenAt, expiresAt (ms) */
+  c: number;
+  l: number;
+  e: number;
+  /** permanent */
+  p?: 1;
+}
+
+function isPayload(value: unknown): value is CookiePayload {
+  if (typeof value !== "object" || value === null) return false;
+  const p = value as Record<string, unknown>;
+  return (
+    p.v === 1 &&
+    typeof p.d === "object" &&
+    p.d !== null &&
+    !Array.isArray(p.d) &&
+    Number.isFinite(p.c) &&
+    Number.isFinite(p.l) &&
+    Number.isFinite(p.e) &&
+    (p.f === undefined ||
+      (Array.isArray(p.f) &&
+        p.f.every((f) => Array.isArray(f) && typeof f[0] === "string" && typeof f[1] === "string")))
+  );
+}
+
+/**
+ * The whole session inside the cookie: nothing on the server. It cannot keep DESIGN.md's
+ * promises 1–2 (concurrent requests each send back their own copy: the last response wins), and a
+ * cookie captured before logout stays valid until its embedded expiry (see README).
+ */
+export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
+  const encrypt = options.encrypt ?? true;
+  const codecs = new WeakMap<Keyring, ReturnType<typeof codecFor>>();
+
+  function codecFor(keyring: Keyring) {
+    if (encrypt) {
+      const sealer = createSealer(keyring, "session-cookie");
+      return { write: sealer.seal, read: sealer.open };
+    }
+    const signer = createSigner(keyring, "session-cookie");
+    return { write: signer.sign, read: signer.verify };
+  }
+
+  function codec(context: ClientStoreContext) {
+    const keyring = context.keyring;
+    if (keyring === undefined)
+      throw new ConfigError("ERR_SECRET_MISSING", "cookieStore needs createSessions({ secret })");
+    let found = codecs.get(keyring);
+    if (found === undefined) {
+      found = codecFor(keyring);
+      codecs.set(keyring, found);
+    }
+    return found;
+  }
+
+  return {
+    kind: "client",
+    encode(record: SessionRecord, context: ClientStoreContext): string {
+      const payload: CookiePayload = {
+        v: 1,
+        d: record.data,
+        c: record.createdAt,
+        l: record.lastSeenAt,
+        e: record.expiresAt,
+      };
+      if (record.flashes.length > 0)
+        payload.f = record.flashes.map((flash) => [flash.category, flash.message]);
+      if (record.permanent) payload.p = 1;
+      const value = codec(context).write(context.cookieName, JSON.stringify(payload), {
+        now: context.now,
+        expiresAt: record.expiresAt,
+      });
+      const bytes = Buffer.byteLength(context.cookieName) + 1 + value.length;
+      if (bytes > MAX_COOKIE_BYTES) {
+        throw new CookieError(
+          "ERR_COOKIE_TOO_LARGE",
+          `session cookie "${context.cookieName}" would be ${bytes} bytes (name and value), over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; store less in the session or use a server-side store (memory, SQLite, Redis)`,
+        );
+      }
+      return value;
+    },
+    decode(value: string, context: ClientStoreContext): ClientDecodeResult {
+      const verified = codec(context).read(context.cookieName, value, { now: context.now });
+      if (verified === null) return { ok: false, reason: "invalid signature" };
+      let payload: unknown;
+      try {
+        payload = JSON.parse(verified.value);
+      } catch {
+        return { ok: false, reason: "malformed payload" };
+      }
+      if (!isPayload(payload)) return { ok: false, reason: "malformed payload" };
+      const flashes: FlashMessage[] = (payload.f ?? []).map(([category, message], index) => ({
+        id: `c${index}`,
+        category,
+        message,
+      }));
+      return {
+        ok: true,
+        stale: verified.keyIndex > 0,
+        record: {
+          data: payload.d,
+          flashes,
+          createdAt: payload.c,
+          lastSeenAt: payload.l,
+          expiresAt: payload.e,
+          permanent: payload.p === 1,
+        },
+      };
+    },
+  };
+}
