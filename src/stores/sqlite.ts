@@ -1,0 +1,369 @@
+/**
+ * `flagon/sqlite`: the embedded server-side store. One file, nothing to install, safe to share
+ * between processes on one machine (WAL mode; every change set is one `BEGIN IMMEDIATE`
+ * transaction, so concurrent writers from any process serialize on SQLite's write lock).
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
+import { isBusy, toStoreError } from "./sqlite/errors.js";
+import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
+import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
+
+export interface SqliteStoreOptions {
+  /**
+   * The database file. Missing parent directories are created. The file is opened on the
+   * first store call, not here: a missing, locked or unreadable file makes that call (and
+   * each later one, until it is fixed) reject with `SessionStoreError`, never the process.
+   * `":memory:"` keeps the sessions inside this process (tests only).
+   */
+  path: string;
+  /**
+   * How long, in ms, a call waits for another connection's lock before rejecting with
+   * `SessionStoreError`. The wait is asynchronous (retries with backoff), so the event loop
+   * keeps serving other requests meanwhile.
+   * @default 5000
+   */
+  busyTimeout?: number;
+  /**
+   * Milliseconds between background purges of expired rows; `0` turns the purge off
+   * (expired rows are still never returned). The timer is unref'd: it never keeps the process alive.
+   * @default 60000
+   */
+  purgeInterval?: number;
+  /**
+   * Most rows one purge transaction deletes. A purge runs batch after batch, yielding to the
+   * event loop in between, so requests never wait behind a long delete.
+   * @default 500
+   */
+  purgeBatch?: number;
+  /**
+   * SQLite's `synchronous` setting. `"normal"`: a commit that returned survives a crash of the
+   * process (SIGKILL included); a power loss may drop the last commits. `"full"`: every commit
+   * is fsynced, surviving power loss too, at a large cost in commits per second.
+   * @default "normal"
+   */
+  synchronous?: "normal" | "full";
+  /**
+   * Receives failures of the background purge (which is retried at the next interval).
+   * The error names the file, never a key.
+   * @default emits a process warning (`process.emitWarning`)
+   */
+  onBackgroundError?: (error: FlagonError) => void;
+}
+
+export interface SqliteStore extends ServerStore {
+  /** The absolute path of the database file (or `":memory:"`). */
+  readonly path: string;
+  /** Deletes expired rows now, in batches of `purgeBatch`; resolves with how many went. */
+  purge(): Promise<number>;
+  /** Stops the purge timer and closes the file. Idempotent; later calls reject. */
+  close(): Promise<void>;
+}
+
+interface SessionRow {
+  data: string;
+  flashes: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  permanent: number;
+}
+
+interface Statements {
+  selectLive: Database.Statement<[key: string, now: number], SessionRow>;
+  upsert: Database.Statement<
+    [
+      key: string,
+      data: string,
+      flashes: string,
+      createdAt: number,
+      lastSeenAt: number,
+      expiresAt: number,
+      permanent: number,
+    ]
+  >;
+  remove: Database.Statement<[key: string]>;
+  purgeBatch: Database.Statement<[now: number, limit: number]>;
+}
+
+interface Connection {
+  db: Database.Database;
+  statements: Statements;
+  apply: (key: string, changes: ChangeSet, now: number) => void;
+}
+
+const DEFAULT_BUSY_TIMEOUT = 5000;
+const DEFAULT_PURGE_INTERVAL = 60_000;
+const DEFAULT_PURGE_BATCH = 500;
+/** Longest pause between two attempts at a lock another connection holds. */
+const MAX_RETRY_DELAY = 25;
+
+export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const config = normalize(options);
+  const file = config.path;
+  let connection: Connection | undefined;
+  let closed = false;
+  let purgeTimer: NodeJS.Timeout | undefined;
+  let purging: Promise<number> | undefined;
+
+  function connect(): Connection {
+    if (closed) throw new SessionStoreError(`SQLite session store "${file}" is closed`);
+    if (connection !== undefined) return connection;
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    // timeout 0: SQLite's own busy handler sleeps on the event loop thread; `withLock` waits asynchronously instead.
+    const db = new Database(file, { timeout: 0 });
+    try {
+      db.pragma("journal_mode = WAL");
+      db.pragma(`synchronous = ${config.synchronous}`);
+      ensureSchema(db);
+      connection = prepare(db);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    if (config.purgeInterval > 0) {
+      purgeTimer = setInterval(backgroundPurge, config.purgeInterval);
+      purgeTimer.unref();
+    }
+    return connection;
+  }
+
+  /**
+   * Runs `operation` (synchronous, on the open connection), retrying while another
+   * connection holds the lock, until `busyTimeout` has passed.
+   */
+  async function withLock<T>(operation: string, run: (connection: Connection) => T): Promise<T> {
+    // The budget counts the pauses actually taken, not a clock: it stays right under fake timers
+    // (the pauses use node:timers/promises, which test clocks leave alone).
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return run(connect());
+      } catch (error) {
+        if (!isBusy(error) || waited >= config.busyTimeout) {
+          throw toStoreError(error, file, operation, config.busyTimeout);
+        }
+      }
+      if (attempt === 0) {
+        await nextTurn();
+        continue;
+      }
+      // Exponential backoff with jitter, so two processes that collided do not retry in lockstep.
+      const pause = Math.min(
+        config.busyTimeout - waited,
+        Math.max(1, Math.min(MAX_RETRY_DELAY, 2 ** (attempt - 1)) * (0.5 + Math.random())),
+      );
+      await sleep(pause);
+      waited += pause;
+    }
+  }
+
+  async function purge(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      if (closed) return total;
+      const deleted = await withLock(
+        "purge",
+        ({ statements }) => statements.purgeBatch.run(Date.now(), config.purgeBatch).changes,
+      );
+      total += deleted;
+      if (deleted < config.purgeBatch) return total;
+      await nextTurn();
+    }
+  }
+
+  function backgroundPurge(): void {
+    if (purging !== undefined || connection === undefined) return;
+    purging = purge();
+    purging
+      .catch((error: unknown) => {
+        // close() during a purge cuts it short on purpose: not a failure to report.
+        if (closed) return;
+        const storeError = toStoreError(error, file, "purge", config.busyTimeout);
+        if (config.onBackgroundError) config.onBackgroundError(storeError);
+        else process.emitWarning(storeError.message, { code: storeError.code });
+      })
+      .finally(() => {
+        purging = undefined;
+      });
+  }
+
+  return {
+    kind: "server",
+    path: file,
+
+    get(key: string): Promise<SessionRecord | null> {
+      return withLock("get", ({ statements }) => {
+        const row = statements.selectLive.get(key, Date.now());
+        return row === undefined ? null : toRecord(row);
+      });
+    },
+
+    apply(key: string, changes: ChangeSet): Promise<void> {
+      return withLock("apply", ({ apply }) => apply(key, changes, Date.now()));
+    },
+
+    async destroy(key: string): Promise<void> {
+      await withLock("destroy", ({ statements }) => statements.remove.run(key));
+    },
+
+    purge(): Promise<number> {
+      return purge();
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      if (purgeTimer !== undefined) clearInterval(purgeTimer);
+      purgeTimer = undefined;
+      const open = connection;
+      connection = undefined;
+      try {
+        open?.db.close();
+      } catch (error) {
+        throw toStoreError(error, file, "close", config.busyTimeout);
+      }
+    },
+  };
+}
+
+function prepare(db: Database.Database): Connection {
+  const statements: Statements = {
+    selectLive: db.prepare(
+      `SELECT data, flashes, created_at, last_seen_at, expires_at, permanent
+       FROM ${SESSIONS_TABLE} WHERE key = ? AND expires_at > ?`,
+    ),
+    upsert: db.prepare(
+      `INSERT INTO ${SESSIONS_TABLE} (key, data, flashes, created_at, last_seen_at, expires_at, permanent)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET
+         data = excluded.data, flashes = excluded.flashes, created_at = excluded.created_at,
+         last_seen_at = excluded.last_seen_at, expires_at = excluded.expires_at, permanent = excluded.permanent`,
+    ),
+    remove: db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE key = ?`),
+    purgeBatch: db.prepare(
+      `DELETE FROM ${SESSIONS_TABLE} WHERE rowid IN
+         (SELECT rowid FROM ${SESSIONS_TABLE} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
+    ),
+  };
+
+  // Read, merge and write in one BEGIN IMMEDIATE transaction: the write lock is taken before the
+  // read, so no other process can commit between them (the no-lost-update guarantee of DESIGN.md).
+  const transaction = db.transaction((key: string, changes: ChangeSet, now: number) => {
+    const row = statements.selectLive.get(key, now);
+    const data = new Map<string, unknown>(
+      row === undefined || changes.clear ? [] : Object.entries(parseData(row)),
+    );
+    let flashes = row === undefined ? [] : parseFlashes(row);
+    for (const name of changes.delete) data.delete(name);
+    for (const [name, value] of changes.set) data.set(name, value);
+    if (changes.flashConsume.length > 0) {
+      const consumed = new Set(changes.flashConsume);
+      flashes = flashes.filter((flash) => !consumed.has(flash.id));
+    }
+    for (const { id, category, message } of changes.flashAdd) flashes.push({ id, category, message });
+    const { meta } = changes;
+    statements.upsert.run(
+      key,
+      serialize(data),
+      JSON.stringify(flashes),
+      row === undefined ? meta.createdAt : Math.min(row.created_at, meta.createdAt),
+      meta.lastSeenAt,
+      meta.expiresAt,
+      meta.permanent ? 1 : 0,
+    );
+  });
+  return { db, statements, apply: (key, changes, now) => transaction.immediate(key, changes, now) };
+}
+
+function serialize(data: Map<string, unknown>): string {
+  try {
+    // Object.fromEntries defines own properties, so a "__proto__" key stays data.
+    return JSON.stringify(Object.fromEntries(data));
+  } catch (error) {
+    throw new FlagonError("ERR_VALUE_NOT_SERIALIZABLE", "session data is not JSON-serializable", {
+      cause: error,
+    });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw corruptRow();
+  }
+}
+
+function parseData(row: SessionRow): Record<string, unknown> {
+  const data = parseJson(row.data);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw corruptRow();
+  return data as Record<string, unknown>;
+}
+
+function parseFlashes(row: SessionRow): FlashMessage[] {
+  const flashes = parseJson(row.flashes);
+  if (!Array.isArray(flashes)) throw corruptRow();
+  return flashes as FlashMessage[];
+}
+
+function corruptRow(): Error {
+  return Object.assign(new Error("session row does not hold JSON objects"), { code: "SQLITE_CORRUPT" });
+}
+
+function toRecord(row: SessionRow): SessionRecord {
+  return {
+    data: parseData(row),
+    flashes: parseFlashes(row),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    permanent: row.permanent === 1,
+  };
+}
+
+interface Config {
+  path: string;
+  busyTimeout: number;
+  purgeInterval: number;
+  purgeBatch: number;
+  synchronous: "normal" | "full";
+  onBackgroundError: ((error: FlagonError) => void) | undefined;
+}
+
+function normalize(options: SqliteStoreOptions): Readonly<Config> {
+  const invalid = (message: string) => new ConfigError("ERR_INVALID_OPTION", `sqliteStore: ${message}`);
+  if (typeof options !== "object" || options === null) throw invalid("options { path } are required");
+  const { path } = options;
+  if (typeof path !== "string" || path === "" || path.includes("\0")) {
+    throw invalid("`path` must be a non-empty file path");
+  }
+  const milliseconds = (name: string, value: number | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw invalid(`\`${name}\` must be a finite number of milliseconds >= 0`);
+    }
+    return value;
+  };
+  const purgeBatch = options.purgeBatch ?? DEFAULT_PURGE_BATCH;
+  if (!Number.isSafeInteger(purgeBatch) || purgeBatch < 1)
+    throw invalid("`purgeBatch` must be an integer >= 1");
+  const synchronous = options.synchronous ?? "normal";
+  if (synchronous !== "normal" && synchronous !== "full") {
+    throw invalid('`synchronous` must be "normal" or "full"');
+  }
+  if (options.onBackgroundError !== undefined && typeof options.onBackgroundError !== "function") {
+    throw invalid("`onBackgroundError` must be a function");
+  }
+  return Object.freeze({
+    path: path === ":memory:" ? path : resolve(path),
+    busyTimeout: milliseconds("busyTimeout", options.busyTimeout, DEFAULT_BUSY_TIMEOUT),
+    purgeInterval: milliseconds("purgeInterval", options.purgeInterval, DEFAULT_PURGE_INTERVAL),
+    purgeBatch,
+    synchronous,
+    onBackgroundError: options.onBackgroundError,
+  });
+}
