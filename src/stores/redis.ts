@@ -1,0 +1,261 @@
+/**
+ * `flagon/redis`: a ServerStore on Redis (single node or Redis Cluster) via node-redis.
+ *
+ * Layout per session, all in one cluster slot thanks to the `{<key>}` hash tag:
+ *   <prefix>{<key>}:d  hash  data key → JSON value
+ *   <prefix>{<key>}:f  list  flash messages (JSON), oldest first
+ *   <prefix>{<key>}:m  hash  createdAt, lastSeenAt, expiresAt, permanent
+ * `<key>` is the sha256 hex the core derives from the session id, so keys at rest reveal no
+ * usable id. get, apply and destroy are one round trip each (a Lua script or DEL).
+ */
+import { createClient } from "redis";
+import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
+import { type RedisClientLike, type RedisClusterLike, RedisConnection } from "./redis/connection.js";
+import { APPLY_SCRIPT, GET_SCRIPT } from "./redis/scripts.js";
+import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
+
+export type { RedisClientLike, RedisClusterLike } from "./redis/connection.js";
+
+/** @default "flagon:sess:" */
+export const DEFAULT_PREFIX = "flagon:sess:";
+/** Deadline of one store operation in ms; a request needing the session fails (503) after it. */
+export const DEFAULT_COMMAND_TIMEOUT_MS = 1000;
+/** Used when neither `client` nor `url` is given (node-redis' own default). */
+export const DEFAULT_URL = "redis://localhost:6379";
+
+export interface RedisStoreOptions {
+  /**
+   * A node-redis client or cluster you created (`createClient(...)` / `createCluster(...)`) and
+   * connect yourself. The store never closes it. It adds an 'error' listener so a connection
+   * error can never crash the process, and removes it on `close()`.
+   */
+  client?: RedisClientLike | RedisClusterLike;
+  /**
+   * `redis[s]://[[user][:password]@]host[:port][/db]`: the store creates, connects and, on
+   * `close()`, closes its own client. Ignored when `client` is given.
+   * @default "redis://localhost:6379"
+   */
+  url?: string;
+  /**
+   * Prepended to every key. Must not contain `{` or `}` (the store's hash tag follows it).
+   * @default "flagon:sess:"
+   */
+  prefix?: string;
+  /**
+   * Deadline in ms for one store operation (get, apply, destroy), whatever the connection
+   * does: a stalled or unreachable Redis yields `SessionStoreError` (ERR_STORE_UNAVAILABLE)
+   * within it. A write that timed out may still be applied if Redis answers later.
+   * @default 1000
+   */
+  commandTimeout?: number;
+}
+
+export interface RedisStore extends ServerStore {
+  readonly kind: "server";
+  /** The Redis key names of one session (for operators and tests). */
+  keysOf(key: string): { data: string; flashes: string; meta: string };
+  close(): Promise<void>;
+}
+
+interface StoreConfig {
+  readonly prefix: string;
+  readonly commandTimeout: number;
+}
+
+function normalise(options: RedisStoreOptions): StoreConfig {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
+    throw new ConfigError("ERR_INVALID_OPTION", "redisStore: `prefix` must be a string without { or }");
+  }
+  const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  if (typeof commandTimeout !== "number" || !Number.isFinite(commandTimeout) || commandTimeout <= 0) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      "redisStore: `commandTimeout` must be a positive number of ms",
+    );
+  }
+  if (options.client !== undefined && typeof options.client?.sendCommand !== "function") {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      "redisStore: `client` must be a node-redis client or cluster",
+    );
+  }
+  return Object.freeze({ prefix, commandTimeout });
+}
+
+/** Reconnect quickly at first, then every 2 s at most; never give up (Redis may come back). */
+function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** Math.min(retries, 6), 2000);
+}
+
+function ownClient(url: string, commandTimeout: number) {
+  return createClient({
+    url,
+    // Fail while disconnected instead of queueing requests for a server that may not return.
+    disableOfflineQueue: true,
+    socket: {
+      reconnectStrategy: reconnectDelay,
+      connectTimeout: Math.max(commandTimeout, 1000),
+    },
+  });
+}
+
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  const config = normalise(options);
+  let connection: RedisConnection;
+  if (options.client) {
+    connection = new RedisConnection(options.client, { commandTimeout: config.commandTimeout, owned: false });
+  } else {
+    const client = ownClient(options.url ?? DEFAULT_URL, config.commandTimeout);
+    connection = new RedisConnection(client, { commandTimeout: config.commandTimeout, owned: true });
+    // The first connect() retries until it succeeds: never await it per request (PITFALLS).
+    // Requests meanwhile wait up to `commandTimeout` for it; failures surface as 'error' events.
+    client.connect().catch((error: unknown) => {
+      connection.lastError = error instanceof Error ? error : new Error(String(error));
+    });
+  }
+
+  const keysOf = (key: string) => {
+    const base = `${config.prefix}{${key}}`;
+    return { data: `${base}:d`, flashes: `${base}:f`, meta: `${base}:m` };
+  };
+  const keyList = (key: string): string[] => {
+    const { data, flashes, meta } = keysOf(key);
+    return [data, flashes, meta];
+  };
+
+  return {
+    kind: "server",
+    keysOf,
+
+    async get(key) {
+      const reply = await connection.evalScript(GET_SCRIPT, keyList(key), []);
+      const record = decodeRecord(reply);
+      if (record === null || record.expiresAt <= Date.now()) return null;
+      return record;
+    },
+
+    async apply(key, changes) {
+      const now = Date.now();
+      const ttl = changes.meta.expiresAt - now;
+      if (!(ttl > 0)) {
+        // Already past its expiry by our clock: the record must read as absent; purge it.
+        await connection.command(keysOf(key).data, ["DEL", ...keyList(key)]);
+        return;
+      }
+      await connection.evalScript(APPLY_SCRIPT, keyList(key), encodeChanges(changes, now, Math.ceil(ttl)));
+    },
+
+    async destroy(key) {
+      await connection.command(keysOf(key).data, ["DEL", ...keyList(key)]);
+    },
+
+    close() {
+      return connection.close();
+    },
+  };
+}
+
+function json(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (text === undefined) {
+    throw new FlagonError("ERR_VALUE_NOT_SERIALIZABLE", "Session values must be JSON-serializable");
+  }
+  return text;
+}
+
+function encodeChanges(changes: ChangeSet, now: number, ttl: number): string[] {
+  const { meta } = changes;
+  const args = [
+    String(now),
+    String(ttl),
+    changes.clear ? "1" : "0",
+    String(meta.createdAt),
+    String(meta.lastSeenAt),
+    String(meta.expiresAt),
+    meta.permanent ? "1" : "0",
+    String(changes.delete.length),
+    String(changes.set.length),
+    String(changes.flashConsume.length),
+    String(changes.flashAdd.length),
+  ];
+  for (const key of changes.delete) args.push(key);
+  for (const [key, value] of changes.set) args.push(key, json(value));
+  for (const id of changes.flashConsume) args.push(id);
+  for (const flash of changes.flashAdd) {
+    args.push(json({ id: flash.id, category: flash.category, message: flash.message }));
+  }
+  return args;
+}
+
+function asText(value: unknown): string | undefined {
+  if (typeof value === "string") return value;
+  if (Buffer.isBuffer(value)) return value.toString("utf8");
+  return undefined;
+}
+
+/** [k1, v1, k2, v2, ...] → entries, skipping anything that is not text. */
+function pairs(flat: unknown): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (!Array.isArray(flat)) return out;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = asText(flat[i]);
+    const value = asText(flat[i + 1]);
+    if (field !== undefined && value !== undefined) out.push([field, value]);
+  }
+  return out;
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function decodeFlash(text: string): FlashMessage | undefined {
+  const parsed = parseJson(text);
+  if (!parsed.ok || typeof parsed.value !== "object" || parsed.value === null) return undefined;
+  const { id, category, message } = parsed.value as Record<string, unknown>;
+  if (typeof id !== "string" || typeof category !== "string" || typeof message !== "string") return undefined;
+  return { id, category, message };
+}
+
+/**
+ * The GET script's reply → a record; null when absent or its meta is unreadable.
+ * Values that do not parse (written by something else) are skipped, not fatal.
+ */
+function decodeRecord(reply: unknown): SessionRecord | null {
+  if (!Array.isArray(reply) || reply.length !== 3) {
+    if (reply === null || reply === undefined) return null;
+    throw new SessionStoreError("Redis returned an unexpected reply", { code: "ERR_STORE_FAILED" });
+  }
+  const meta = new Map(pairs(reply[0]));
+  const createdAt = Number(meta.get("createdAt"));
+  const lastSeenAt = Number(meta.get("lastSeenAt"));
+  const expiresAt = Number(meta.get("expiresAt"));
+  if (!Number.isFinite(createdAt) || !Number.isFinite(lastSeenAt) || !Number.isFinite(expiresAt)) return null;
+
+  const data: Record<string, unknown> = {};
+  for (const [field, text] of pairs(reply[1])) {
+    const parsed = parseJson(text);
+    if (!parsed.ok) continue;
+    // An own "__proto__" key must stay data, not become the object's prototype.
+    Object.defineProperty(data, field, {
+      value: parsed.value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  const flashes: FlashMessage[] = [];
+  if (Array.isArray(reply[2])) {
+    for (const item of reply[2]) {
+      const text = asText(item);
+      const flash = text === undefined ? undefined : decodeFlash(text);
+      if (flash) flashes.push(flash);
+    }
+  }
+  return { createdAt, lastSeenAt, expiresAt, permanent: meta.get("permanent") === "1", data, flashes };
+}

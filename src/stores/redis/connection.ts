@@ -1,0 +1,309 @@
+/**
+ * The part of the store that talks to node-redis: routing, a hard deadline per operation,
+ * fail-fast while a connection is down or stalled, and error mapping to SessionStoreError.
+ *
+ * Why not the client's own timeouts: node-redis drops a command's `timeout`/`abortSignal` once
+ * the command is written, so a stalled server (SIGSTOP, socket open) would hang a request
+ * forever; MULTI ignores them entirely (shared/PITFALLS.md). The deadline here covers the
+ * whole operation, whatever state the connection is in.
+ */
+import { SessionStoreError } from "../../errors.js";
+import type { LuaScript } from "./scripts.js";
+import { keySlot } from "./slot.js";
+
+/** Options node-redis accepts per command; `typeMapping: {}` forces plain string replies. */
+export interface RedisSendOptions {
+  abortSignal?: AbortSignal;
+  typeMapping?: Record<never, never>;
+}
+
+/** What the store needs of a node-redis client (`createClient`). */
+export interface RedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  sendCommand(args: string[], options?: RedisSendOptions): Promise<unknown>;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "ready", listener: () => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "ready", listener: () => void): unknown;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** What the store needs of a node-redis cluster (`createCluster`). */
+export interface RedisClusterLike {
+  readonly isOpen: boolean;
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: RedisSendOptions,
+  ): Promise<unknown>;
+  getSlotMaster(
+    slot: number,
+  ):
+    | { readonly address: string; readonly client?: { readonly isOpen: boolean; readonly isReady: boolean } }
+    | undefined;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  off(event: "error", listener: (error: Error) => void): unknown;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/** Where an operation goes, and whether it may be sent now. */
+interface Route {
+  /** Identity of the connection that will carry it: one circuit per connection. */
+  readonly circuit: string;
+  /** ready: send; connecting: wait (within the deadline) for the first connection; down: fail at once. */
+  readonly state: "ready" | "connecting" | "down";
+}
+
+interface Target {
+  route(key: string): Route;
+  send(key: string, args: string[], signal: AbortSignal): Promise<unknown>;
+  /** Resolves when the (first) connection is ready or `signal` aborts. */
+  whenReady(signal: AbortSignal): Promise<void>;
+  attach(onError: (error: Error) => void): void;
+  detach(): void;
+  /** Closes gracefully, or destroys after `graceMs`. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+const STRING_REPLIES = {} as const;
+
+function clientTarget(client: RedisClientLike): Target {
+  let everReady = client.isReady;
+  let errorListener: ((error: Error) => void) | undefined;
+  const onReady = (): void => {
+    everReady = true;
+  };
+  return {
+    route() {
+      if (client.isReady) return { circuit: "client", state: "ready" };
+      // Not open: never connected, closed, or reconnectStrategy gave up. Open but not ready:
+      // either the first connect (worth waiting for) or a reconnect (fail at once, PITFALLS).
+      if (!client.isOpen || everReady) return { circuit: "client", state: "down" };
+      return { circuit: "client", state: "connecting" };
+    },
+    send(_key, args, signal) {
+      return client.sendCommand(args, { abortSignal: signal, typeMapping: STRING_REPLIES });
+    },
+    whenReady(signal) {
+      return new Promise((resolve) => {
+        if (client.isReady || signal.aborted) return resolve();
+        const done = (): void => {
+          client.off("ready", done);
+          signal.removeEventListener("abort", done);
+          resolve();
+        };
+        client.on("ready", done);
+        signal.addEventListener("abort", done, { once: true });
+      });
+    },
+    attach(onError) {
+      errorListener = onError;
+      client.on("error", onError);
+      client.on("ready", onReady);
+    },
+    detach() {
+      if (errorListener) client.off("error", errorListener);
+      client.off("ready", onReady);
+      errorListener = undefined;
+    },
+    async shutdown(graceMs) {
+      if (!client.isOpen) return;
+      if (!client.isReady) return client.destroy();
+      // close() waits for pending replies, which a stalled server never sends.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), graceMs);
+      });
+      const outcome = await Promise.race([client.close(), late]);
+      clearTimeout(timer);
+      if (outcome === "late") client.destroy();
+    },
+  };
+}
+
+function clusterTarget(cluster: RedisClusterLike): Target {
+  let errorListener: ((error: Error) => void) | undefined;
+  return {
+    route(key) {
+      if (!cluster.isOpen) return { circuit: "cluster", state: "down" };
+      let master: ReturnType<RedisClusterLike["getSlotMaster"]>;
+      try {
+        master = cluster.getSlotMaster(keySlot(key));
+      } catch {
+        master = undefined; // slots not discovered yet
+      }
+      // Unknown master or no client yet: let node-redis route and connect, within the deadline.
+      if (!master?.client) return { circuit: master?.address ?? "cluster", state: "ready" };
+      if (master.client.isReady) return { circuit: master.address, state: "ready" };
+      return { circuit: master.address, state: master.client.isOpen ? "down" : "ready" };
+    },
+    send(key, args, signal) {
+      return cluster.sendCommand(key, false, args, { abortSignal: signal, typeMapping: STRING_REPLIES });
+    },
+    async whenReady() {},
+    attach(onError) {
+      errorListener = onError;
+      cluster.on("error", onError);
+    },
+    detach() {
+      if (errorListener) cluster.off("error", errorListener);
+      errorListener = undefined;
+    },
+    async shutdown(graceMs) {
+      if (!cluster.isOpen) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), graceMs);
+      });
+      const outcome = await Promise.race([cluster.close(), late]);
+      clearTimeout(timer);
+      if (outcome === "late") cluster.destroy();
+    },
+  };
+}
+
+function isCluster(target: RedisClientLike | RedisClusterLike): target is RedisClusterLike {
+  return typeof (target as Partial<RedisClusterLike>).getSlotMaster === "function";
+}
+
+/** Redis error replies that mean "not now" (failover, loading, busy) rather than a bug. */
+const TRANSIENT_REPLY = /^(CLUSTERDOWN|TRYAGAIN|LOADING|MASTERDOWN|READONLY|BUSY|MOVED|ASK|NOREPLICAS)\b/;
+
+function isErrorReply(error: Error): boolean {
+  // node-redis's ErrorReply subclasses; matched by name so a second copy of node-redis works too.
+  const name = error.constructor?.name;
+  return name === "SimpleError" || name === "BlobError" || name === "ErrorReply";
+}
+
+function toStoreError(error: unknown): SessionStoreError {
+  if (error instanceof SessionStoreError) return error;
+  if (error instanceof Error && isErrorReply(error)) {
+    const code = /^\S+/.exec(error.message)?.[0] ?? "ERR";
+    return new SessionStoreError(`Redis replied with an error (${code})`, {
+      cause: error,
+      code: TRANSIENT_REPLY.test(error.message) ? "ERR_STORE_UNAVAILABLE" : "ERR_STORE_FAILED",
+    });
+  }
+  return new SessionStoreError("Redis is unavailable", { cause: error });
+}
+
+export interface ConnectionOptions {
+  /** Deadline of one store operation, ms. */
+  commandTimeout: number;
+  /** The store created the client and closes it in close(). */
+  owned: boolean;
+}
+
+export class RedisConnection {
+  readonly #target: Target;
+  readonly #timeout: number;
+  readonly #owned: boolean;
+  /** Operations that passed their deadline while their command was already on the wire. */
+  readonly #stalled = new Map<string, number>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Last error the client emitted (kept for debugging; never logged with session data). */
+  lastError: Error | undefined;
+
+  constructor(target: RedisClientLike | RedisClusterLike, options: ConnectionOptions) {
+    this.#target = isCluster(target) ? clusterTarget(target) : clientTarget(target);
+    this.#timeout = options.commandTimeout;
+    this.#owned = options.owned;
+    // An 'error' event without a listener would crash the process (EventEmitter semantics).
+    this.#target.attach((error) => {
+      this.lastError = error;
+    });
+  }
+
+  /** Runs one Lua script (EVALSHA, EVAL when the server lost its script cache) on `keys`. */
+  evalScript(lua: LuaScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const routeKey = keys[0]!;
+    return this.#run(routeKey, async (send) => {
+      const tail = [String(keys.length), ...keys, ...args];
+      try {
+        return await send(["EVALSHA", lua.sha1, ...tail]);
+      } catch (error) {
+        // A restarted or failed-over server has an empty script cache.
+        if (error instanceof Error && isErrorReply(error) && error.message.startsWith("NOSCRIPT")) {
+          return await send(["EVAL", lua.source, ...tail]);
+        }
+        throw error;
+      }
+    });
+  }
+
+  /** Runs one plain command whose first key routes it. */
+  command(routeKey: string, args: string[]): Promise<unknown> {
+    return this.#run(routeKey, (send) => send(args));
+  }
+
+  async #run<T>(
+    routeKey: string,
+    operation: (send: (args: string[]) => Promise<unknown>) => Promise<T>,
+  ): Promise<T> {
+    if (this.#closed) throw new SessionStoreError("Redis store is closed");
+    const route = this.#target.route(routeKey);
+    if (route.state === "down") throw new SessionStoreError("Redis is not connected (reconnecting)");
+    if (this.#stalled.has(route.circuit)) {
+      // Commands already sent have not been answered: the server is stalled. Adding more to the
+      // same connection would only queue behind them; fail now, resume when they settle.
+      throw new SessionStoreError("Redis is not answering");
+    }
+
+    const controller = new AbortController();
+    const { signal } = controller;
+    const send = (args: string[]): Promise<unknown> => this.#target.send(routeKey, args, signal);
+    const work = (async () => {
+      if (route.state === "connecting") {
+        await this.#target.whenReady(signal);
+        if (signal.aborted) throw new SessionStoreError("Redis is not connected");
+      }
+      return operation(send);
+    })();
+
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        controller.abort();
+        // Queued commands are removed by the abort; a command already written stays pending
+        // until the server answers or the socket closes. Until then this connection is stalled.
+        this.#stalled.set(route.circuit, (this.#stalled.get(route.circuit) ?? 0) + 1);
+        const release = (): void => {
+          const left = (this.#stalled.get(route.circuit) ?? 1) - 1;
+          if (left > 0) this.#stalled.set(route.circuit, left);
+          else this.#stalled.delete(route.circuit);
+        };
+        work.then(release, release);
+        reject(new SessionStoreError(`Redis did not answer within ${this.#timeout} ms`));
+      }, this.#timeout);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } catch (error) {
+      throw toStoreError(error);
+    } finally {
+      // Promise.race has subscribed to both, so the loser's rejection is handled.
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops accepting operations; closes the client only if the store created it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      if (this.#owned) {
+        try {
+          await this.#target.shutdown(this.#timeout);
+        } catch (error) {
+          this.lastError = error instanceof Error ? error : new Error(String(error));
+        }
+      }
+      this.#target.detach();
+    })();
+    return this.#closing;
+  }
+}
