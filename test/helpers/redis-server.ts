@@ -351,3 +351,27 @@ export function redisTestsAvailable(what: string): boolean {
   console.warn(`[flagon] SKIPPED ${what}: no redis-server binary on PATH (set CI=1 to make this an error).`);
   return false;
 }
+
+/**
+ * A Redis for tests that only need a working server: a private redis-server when the binary
+ * exists, else the one CI runs at 127.0.0.1:6379 (`REDIS_URL` overrides). `stop()` only
+ * stops what this started.
+ */
+export async function redisForTests(): Promise<{ url: string; stop(): Promise<void> }> {
+  if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, stop: async () => undefined };
+  if (hasRedisBinaries()) {
+    const server = await startRedisServer();
+    return { url: server.url, stop: () => server.stop() };
+  }
+  return { url: "redis://127.0.0.1:6379", stop: async () => undefined };
+}
+
+/** Like redisTestsAvailable, but a server already listening on 127.0.0.1:6379 also counts. */
+export async function redisServerAvailable(what: string): Promise<boolean> {
+  if (process.env.REDIS_URL || hasRedisBinaries() || process.env.CI) return true;
+  if (await isRedisListening(6379)) return true;
+  console.warn(
+    `[flagon] SKIPPED ${what}: no redis-server binary and nothing on 127.0.0.1:6379 (set CI=1 to fail).`,
+  );
+  return false;
+}
