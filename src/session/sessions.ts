@@ -18,7 +18,7 @@ import {
   resolveOptions,
   type SessionsOptions,
 } from "./options.js";
-import { Session, type SessionData } from "./session.js";
+import { RESERVED_PREFIX, Session, type SessionData } from "./session.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
@@ -155,9 +155,16 @@ export function createSessions<T extends SessionData = SessionData>(
 
   async function validate(data: SessionData): Promise<SessionData | undefined> {
     if (config.schema === undefined) return data;
-    const result = await config.schema["~standard"].validate(data);
+    // The schema describes the user's keys only: reserved keys (the CSRF token) are neither shown to it
+    // (a strict schema would reject them) nor dropped by it (a stripping schema would rotate the token).
+    const user: SessionData = Object.create(null);
+    const reserved: SessionData = Object.create(null);
+    for (const [key, value] of Object.entries(data)) {
+      (key.startsWith(RESERVED_PREFIX) ? reserved : user)[key] = value;
+    }
+    const result = await config.schema["~standard"].validate(user);
     if (result.issues !== undefined) return undefined;
-    return result.value as SessionData;
+    return { ...(result.value as SessionData), ...reserved };
   }
 
   async function load(input: SessionInput): Promise<Session<T>> {
