@@ -1,0 +1,219 @@
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from "node:http";
+
+/**
+ * Commit-before-send for node:http responses: the one place flagon intercepts a response.
+ *
+ * Session methods only record intent and the commit is async (a store write), so nothing may
+ * reach the socket before the commit has finished, or the browser could follow a redirect
+ * before the store holds what the redirect target reads (express-session's most reported bug).
+ * The first `writeHead`/`write`/`end`/`flushHeaders` is therefore held, the commit runs, the
+ * session headers are merged in, and the held calls are replayed in order; later calls pass
+ * straight through.
+ *
+ * Patched methods are own properties of `res` that call whatever was there before (another
+ * middleware's patch included), and they are never restored: a middleware that patched after
+ * us keeps its wrapper (express-session's "patched prior/after" cases). Headers given to
+ * `writeHead` are applied here with `setHeader`/`appendHeader` semantics instead of being passed
+ * on, so header arrays (`[k, v, k, v]` and `[[k, v]]`) keep their duplicates and a handler's own
+ * `Set-Cookie` is merged with the session's rather than replacing it (CVE-2025-7339 in on-headers
+ * lost headers given as arrays).
+ */
+
+export interface HoldOptions {
+  /** Writes the session; resolves with the headers to add (`Set-Cookie`, `Vary`, `Cache-Control`). */
+  commit: () => Promise<Headers>;
+  /**
+   * Called when `commit` rejects. The held calls are dropped and every header the handler set is
+   * removed, so the error response (a 503) starts clean. Also called if replaying a held call throws.
+   */
+  onError: (error: unknown) => void;
+}
+
+type HeldCall =
+  | { method: "writeHead"; statusCode: number; reason: string | undefined; headers: HeaderPairs }
+  | { method: "write" | "end"; args: unknown[] }
+  | { method: "flushHeaders" };
+
+type HeaderPairs = Array<[name: string, value: OutgoingHttpHeader]>;
+type Method = (...args: unknown[]) => unknown;
+
+function isChunk(value: unknown): boolean {
+  return typeof value === "string" || value instanceof Uint8Array;
+}
+
+/** `writeHead`'s headers in any of node's three shapes, as ordered pairs (duplicates kept). */
+function headerPairs(headers: unknown): HeaderPairs {
+  if (headers === undefined || headers === null) return [];
+  if (Array.isArray(headers)) {
+    if (headers.length > 0 && Array.isArray(headers[0])) {
+      return headers.map((pair: unknown) => {
+        if (!Array.isArray(pair) || pair.length !== 2)
+          throw new TypeError("writeHead: header pairs must be [name, value]");
+        return [String(pair[0]), pair[1] as OutgoingHttpHeader];
+      });
+    }
+    if (headers.length % 2 !== 0) throw new TypeError("writeHead: a flat header array needs an even length");
+    const pairs: HeaderPairs = [];
+    for (let i = 0; i < headers.length; i += 2)
+      pairs.push([String(headers[i]), headers[i + 1] as OutgoingHttpHeader]);
+    return pairs;
+  }
+  if (typeof headers === "object") {
+    return Object.entries(headers as OutgoingHttpHeaders).filter(
+      (entry): entry is [string, OutgoingHttpHeader] => entry[0] !== "" && entry[1] !== undefined,
+    );
+  }
+  throw new TypeError("writeHead: headers must be an object or an array");
+}
+
+/** Headers passed to `writeHead` replace same-named headers set earlier; duplicates among them all stay. */
+function applyWriteHeadHeaders(res: ServerResponse, pairs: HeaderPairs): void {
+  for (const name of new Set(pairs.map(([name]) => name.toLowerCase()))) res.removeHeader(name);
+  for (const [name, value] of pairs)
+    res.appendHeader(name, typeof value === "number" ? String(value) : value);
+}
+
+function mergeVary(res: ServerResponse, value: string): void {
+  const current = res.getHeader("vary");
+  const existing = (Array.isArray(current) ? current.join(",") : current === undefined ? "" : String(current))
+    .split(",")
+    .map((field) => field.trim())
+    .filter((field) => field !== "");
+  const lower = new Set(existing.map((field) => field.toLowerCase()));
+  if (lower.has("*")) return;
+  for (const field of value.split(",").map((part) => part.trim())) {
+    if (field === "" || lower.has(field.toLowerCase())) continue;
+    existing.push(field);
+    lower.add(field.toLowerCase());
+  }
+  res.setHeader("Vary", existing.join(", "));
+}
+
+/** Adds the commit's headers: Set-Cookie appended (one per cookie), Vary merged, the rest set. */
+export function applySessionHeaders(res: ServerResponse, headers: Headers): void {
+  for (const cookie of headers.getSetCookie()) res.appendHeader("Set-Cookie", cookie);
+  headers.forEach((value, name) => {
+    if (name === "set-cookie") return;
+    if (name === "vary") mergeVary(res, value);
+    else res.setHeader(name, value);
+  });
+}
+
+function removeAllHeaders(res: ServerResponse): void {
+  for (const name of res.getHeaderNames()) res.removeHeader(name);
+}
+
+/** Holds `res` until `options.commit` has finished. Call once per response, before the handler runs. */
+export function holdResponse(res: ServerResponse, options: HoldOptions): void {
+  const original = {
+    writeHead: res.writeHead as unknown as Method,
+    write: res.write as unknown as Method,
+    end: res.end as unknown as Method,
+    flushHeaders: res.flushHeaders as unknown as Method,
+  };
+  let state: "open" | "holding" | "passing" | "failed" = "open";
+  const held: HeldCall[] = [];
+  let heldWrite = false;
+
+  function hold(call: HeldCall): void {
+    held.push(call);
+    if (state === "open") {
+      state = "holding";
+      void release();
+    }
+  }
+
+  /**
+   * After a failed commit the error response passes through; the abandoned handler may keep
+   * writing once it has ended, which is dropped instead of letting node emit an unhandled
+   * "write after end" error on `res`.
+   */
+  function dropAfterFailure(): boolean {
+    return state === "failed" && res.writableEnded;
+  }
+
+  async function release(): Promise<void> {
+    let headers: Headers;
+    try {
+      headers = await options.commit();
+    } catch (error) {
+      state = "failed";
+      held.length = 0;
+      removeAllHeaders(res);
+      options.onError(error);
+      return;
+    }
+    state = "passing";
+    const calls = held.splice(0);
+    try {
+      const first = calls[0];
+      if (first?.method === "writeHead") applyWriteHeadHeaders(res, first.headers);
+      applySessionHeaders(res, headers);
+      for (const call of calls) {
+        if (call.method === "writeHead") {
+          const args = call.reason === undefined ? [call.statusCode] : [call.statusCode, call.reason];
+          original.writeHead.apply(res, args);
+        } else if (call.method === "flushHeaders") {
+          original.flushHeaders.apply(res, []);
+        } else {
+          original[call.method].apply(res, call.args);
+        }
+      }
+    } catch (error) {
+      options.onError(error);
+      return;
+    }
+    // Held writes answered `false` (backpressure): tell a waiting writer it may go on, unless
+    // the socket itself is full now, in which case node emits "drain" when it empties.
+    if (heldWrite && !res.writableEnded && !res.writableNeedDrain) res.emit("drain");
+  }
+
+  function writeHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    if (state === "passing" || state === "failed")
+      return original.writeHead.apply(this, args) as ServerResponse;
+    const statusCode = Number(args[0]);
+    if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) {
+      throw new RangeError(`writeHead: invalid status code ${String(args[0])}`);
+    }
+    // As in node: once the head is (logically) out, it cannot be written again.
+    if (held.length > 0) throw new Error("writeHead: cannot write headers after they are sent");
+    const reason = typeof args[1] === "string" ? args[1] : undefined;
+    const headers = headerPairs(reason === undefined ? args[1] : args[2]);
+    // Like node, the status is visible on `res` at once (loggers, later middleware).
+    res.statusCode = statusCode;
+    hold({ method: "writeHead", statusCode, reason, headers });
+    return res;
+  }
+
+  function write(this: ServerResponse, ...args: unknown[]): boolean {
+    if (dropAfterFailure()) return false;
+    if (state === "passing" || state === "failed") return original.write.apply(this, args) as boolean;
+    // Validate now: a bad chunk must throw in the handler, not later during the replay.
+    if (!isChunk(args[0])) throw new TypeError("write: chunk must be a string or Uint8Array");
+    heldWrite = true;
+    hold({ method: "write", args });
+    return false;
+  }
+
+  function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    if (dropAfterFailure()) return res;
+    if (state === "passing" || state === "failed") return original.end.apply(this, args) as ServerResponse;
+    const chunk = args[0];
+    if (chunk !== undefined && chunk !== null && typeof chunk !== "function" && !isChunk(chunk)) {
+      throw new TypeError("end: chunk must be a string or Uint8Array");
+    }
+    hold({ method: "end", args });
+    return res;
+  }
+
+  function flushHeaders(this: ServerResponse): void {
+    if (dropAfterFailure()) return;
+    if (state === "passing" || state === "failed") original.flushHeaders.apply(this, []);
+    else hold({ method: "flushHeaders" });
+  }
+
+  res.writeHead = writeHead as unknown as ServerResponse["writeHead"];
+  res.write = write as unknown as ServerResponse["write"];
+  res.end = end as unknown as ServerResponse["end"];
+  res.flushHeaders = flushHeaders;
+}
