@@ -1,0 +1,159 @@
+/**
+ * `flaskCookieStore`: flagon sessions stored in Flask's own session cookie, so a Flask app and a
+ * flagon app on one domain share a login (and pending flashes) in both directions.
+ */
+import { Buffer } from "node:buffer";
+import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
+import { ConfigError, CookieError } from "../errors.js";
+import type { ClientDecodeResult, ClientStore, FlashMessage, SessionRecord } from "../stores/types.js";
+import {
+  encodeFlaskCookie,
+  FLASK_COOKIE_NAME,
+  FLASK_DEFAULT_MAX_AGE,
+  FlaskKeys,
+  type FlaskSecret,
+  openFlaskCookie,
+} from "./cookie.js";
+import { setOwn } from "./json.js";
+import { FlaskMarkup, FlaskTuple } from "./types.js";
+
+/** Flask's reserved session keys (flask/helpers.py `flash`, flask/sessions.py `permanent`). */
+const FLASHES_KEY = "_flashes";
+const PERMANENT_KEY = "_permanent";
+/** flagon's own minimum (SECURITY.md #8); Flask itself accepts any non-empty key. */
+const MIN_SECRET_BYTES = 32;
+
+export interface FlaskCookieStoreOptions {
+  /** Flask's `SECRET_KEY`. The first key signs; a list is the same as `secretKey` + `fallbacks`. */
+  secretKey: FlaskSecret | readonly FlaskSecret[];
+  /** Older keys that are still accepted (Flask 3.1's `SECRET_KEY_FALLBACKS`). @default [] */
+  fallbacks?: readonly FlaskSecret[];
+  /**
+   * Flask's `PERMANENT_SESSION_LIFETIME` in seconds. Flask rejects every session cookie older than
+   * this, permanent or not; `expiresAt` is the cookie's timestamp plus this. @default 2678400 (31 days)
+   */
+  maxAge?: number;
+  /**
+   * Accept keys shorter than 32 bytes, to share sessions with an existing Flask app whose key is
+   * weak (rotate it instead when you can). @default false
+   */
+  allowShortSecret?: boolean;
+}
+
+const byteLength = (secret: FlaskSecret): number =>
+  typeof secret === "string" ? Buffer.byteLength(secret, "utf8") : secret.length;
+
+/** Python truthiness of a decoded value (`session.permanent` is `bool(session.get("_permanent"))`). */
+function pyTruthy(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (typeof value === "number") return value !== 0;
+  if (typeof value === "string") return value.length > 0;
+  if (typeof value !== "object") return Boolean(value);
+  if (Array.isArray(value) || value instanceof Uint8Array || value instanceof FlaskTuple)
+    return value.length > 0;
+  if (value instanceof FlaskMarkup) return value.html.length > 0;
+  if (value instanceof Date) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null ? Object.keys(value).length > 0 : true;
+}
+
+const asText = (value: unknown): string | null =>
+  typeof value === "string" ? value : value instanceof FlaskMarkup ? value.html : null;
+
+/** Flask's `_flashes`: a list of `(category, message)` tuples. `null` when it is anything else. */
+function readFlashes(value: unknown): FlashMessage[] | null {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return null;
+  const flashes: FlashMessage[] = [];
+  for (const [index, entry] of value.entries()) {
+    const pair = entry instanceof FlaskTuple ? entry.items : Array.isArray(entry) ? entry : null;
+    const category = pair?.length === 2 ? asText(pair[0]) : null;
+    const message = pair?.length === 2 ? asText(pair[1]) : null;
+    if (category === null || message === null) return null;
+    // Flask's flashes have no ids; these only have to be unique within the cookie.
+    flashes.push({ id: `flask-flash-${index}`, category, message });
+  }
+  return flashes;
+}
+
+/**
+ * A client store whose cookie is Flask's `session` cookie (itsdangerous-signed tagged JSON).
+ * It uses its own keys (Flask's), not `createSessions({ secret })`. Flask's `_flashes` become
+ * flagon flashes, `_permanent` becomes `permanent`; everything else is session data.
+ * Like every cookie store, it cannot merge concurrent requests (the last response wins), and a
+ * cookie captured before logout stays valid until it expires.
+ */
+export function flaskCookieStore(options: FlaskCookieStoreOptions): ClientStore {
+  if (options === null || typeof options !== "object") {
+    throw new ConfigError("ERR_SECRET_MISSING", "flaskCookieStore needs { secretKey }");
+  }
+  const primary = options.secretKey;
+  const secrets: FlaskSecret[] = [
+    ...(Array.isArray(primary) ? primary : primary === undefined ? [] : [primary as FlaskSecret]),
+    ...(options.fallbacks ?? []),
+  ];
+  const keys = new FlaskKeys(secrets); // ERR_SECRET_MISSING for none or an empty one
+  if (!options.allowShortSecret && secrets.some((secret) => byteLength(secret) < MIN_SECRET_BYTES)) {
+    throw new ConfigError(
+      "ERR_SECRET_TOO_SHORT",
+      `Flask secret keys must be at least ${MIN_SECRET_BYTES} bytes (set allowShortSecret to share an existing weak key)`,
+    );
+  }
+  const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE;
+  if (!Number.isSafeInteger(maxAge) || maxAge <= 0) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      "flaskCookieStore maxAge must be a positive whole number of seconds",
+    );
+  }
+
+  return {
+    kind: "client",
+    defaultCookieName: FLASK_COOKIE_NAME,
+
+    decode(value, context): ClientDecodeResult {
+      const opened = openFlaskCookie(value, keys, { maxAge, now: context.now });
+      if (!opened.ok) return { ok: false, reason: `flask cookie rejected: ${opened.reason}` };
+      const flashes = readFlashes(opened.session[FLASHES_KEY]);
+      if (flashes === null) return { ok: false, reason: "flask cookie rejected: malformed _flashes" };
+      const data: Record<string, unknown> = {};
+      for (const key of Object.keys(opened.session)) {
+        if (key !== FLASHES_KEY && key !== PERMANENT_KEY) setOwn(data, key, opened.session[key]);
+      }
+      const issuedAt = opened.issuedAt.getTime();
+      return {
+        ok: true,
+        stale: opened.keyIndex > 0,
+        record: {
+          data,
+          flashes,
+          createdAt: issuedAt,
+          lastSeenAt: issuedAt,
+          expiresAt: opened.expiresAt.getTime(),
+          permanent: pyTruthy(opened.session[PERMANENT_KEY]),
+        },
+      };
+    },
+
+    encode(record: SessionRecord, context): string {
+      const session: Record<string, unknown> = {};
+      for (const key of Object.keys(record.data)) {
+        if (key !== FLASHES_KEY && key !== PERMANENT_KEY) setOwn(session, key, record.data[key]);
+      }
+      // Flask writes `_flashes` only while messages are pending and `_permanent` once it is set.
+      if (record.flashes.length > 0) {
+        session[FLASHES_KEY] = record.flashes.map((flash) => FlaskTuple.of(flash.category, flash.message));
+      }
+      if (record.permanent) session[PERMANENT_KEY] = true;
+      const cookie = encodeFlaskCookie(session, keys, { now: context.now });
+      const bytes = Buffer.byteLength(context.cookieName) + 1 + cookie.length;
+      if (bytes > MAX_COOKIE_BYTES) {
+        throw new CookieError(
+          "ERR_COOKIE_TOO_LARGE",
+          `Flask session cookie "${context.cookieName}" would be ${bytes} bytes (name and value), over the ${MAX_COOKIE_BYTES}-byte limit browsers keep`,
+        );
+      }
+      return cookie;
+    },
+  };
+}
