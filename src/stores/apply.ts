@@ -5,7 +5,9 @@ import type { ChangeSet, SessionRecord } from "./types.js";
  * records (memory; SQLite inside its transaction) use it so every store agrees on the rules.
  */
 export function applyChangeSet(current: SessionRecord | null, changes: ChangeSet): SessionRecord {
-  const data: Record<string, unknown> = changes.clear || current === null ? {} : { ...current.data };
+  // Null prototype: a user key named "__proto__" is stored as data, not taken as the object's prototype.
+  const data: Record<string, unknown> = Object.create(null);
+  if (!changes.clear && current !== null) Object.assign(data, current.data);
   for (const key of changes.delete) delete data[key];
   for (const [key, value] of changes.set) data[key] = value;
   const consumed = new Set(changes.flashConsume);
