@@ -1,0 +1,242 @@
+/**
+ * One benchmark server per process: `BENCH_SERVER=<name> PORT=<port> node … bench/servers.ts`.
+ * Every server has the same three routes and renders the same Nunjucks templates (the lesson's
+ * base.html/index.html, copied to bench/templates): only the session library differs.
+ *   GET /session_set  — write name + message            (scenario "write")
+ *   GET /session_get  — read them                        (scenario "read")
+ *   POST /login       — check the form, regenerate, flash (scenario "login")
+ */
+import { fileURLToPath } from "node:url";
+import nunjucks from "nunjucks";
+
+const name = process.env.BENCH_SERVER ?? "express-bare";
+const port = Number(process.env.PORT ?? 0);
+const SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const templates = fileURLToPath(new URL("./templates/", import.meta.url));
+const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templates), {
+  autoescape: true,
+  noCache: false,
+});
+
+function render(message: string | undefined, flashes: readonly string[]): string {
+  return env.render("index.html", { message, get_flashed_messages: () => flashes });
+}
+
+function readMessage(nameValue: unknown, message: unknown): string {
+  return nameValue && message ? `${String(nameValue)}. ${String(message)}.` : "Session not valid.";
+}
+
+const validLogin = (body: Record<string, unknown> | undefined) =>
+  body?.username === "leo" && body?.password === "1234";
+
+async function expressServer(): Promise<void> {
+  const { default: express } = await import("express");
+  const app = express();
+  app.set("etag", false);
+  app.use(express.urlencoded({ extended: false }));
+  type Handlers = {
+    set(req: express.Request): void | Promise<void>;
+    get(req: express.Request): string;
+    login(req: express.Request, ok: boolean): void | Promise<void>;
+    flashes(req: express.Request): string[] | Promise<string[]>;
+  };
+  let h: Handlers;
+
+  if (name.startsWith("flagon-express")) {
+    const { sessions } = await import("flagon/express");
+    const { cookieStore, memoryStore } = await import("flagon");
+    const kind = name.slice("flagon-express-".length);
+    let store: import("flagon").SessionStore | undefined;
+    if (kind === "cookie") store = cookieStore();
+    else if (kind === "memory") store = memoryStore();
+    else if (kind === "sqlite") {
+      const { sqliteStore } = await import("flagon/sqlite");
+      store = sqliteStore({ path: process.env.BENCH_SQLITE ?? "/tmp/flagon-bench/sessions.db" });
+    } else if (kind === "redis") {
+      const { redisStore } = await import("flagon/redis");
+      store = redisStore({ url: REDIS_URL, prefix: "bench:flagon:" });
+    }
+    app.use(sessions({ secret: SECRET, store }));
+    h = {
+      set(req) {
+        req.session.set("name", "Leo");
+        req.session.set("message", "Hello, World!");
+      },
+      get: (req) => readMessage(req.session.get("name"), req.session.get("message")),
+      login(req, ok) {
+        if (ok) {
+          req.session.regenerate();
+          req.session.set("user", "leo");
+        }
+        req.session.flash(ok ? "Login Successfully." : "Login Failed.");
+      },
+      flashes: (req) => req.session.getFlashedMessages(),
+    };
+  } else if (name === "express-session" || name === "express-session-redis") {
+    const { default: session } = await import("express-session");
+    let store: session.Store | undefined;
+    if (name === "express-session-redis") {
+      const { createClient } = await import("redis");
+      const { RedisStore } = await import("connect-redis");
+      const client = createClient({ url: REDIS_URL });
+      client.on("error", () => {});
+      await client.connect();
+      store = new RedisStore({ client, prefix: "bench:es:" });
+    }
+    app.use(
+      session({
+        secret: SECRET,
+        resave: false,
+        saveUninitialized: false,
+        store,
+        cookie: { sameSite: "lax" },
+      }),
+    );
+    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    const sess = (req: express.Request) => req.session as unknown as S & session.Session;
+    h = {
+      set(req) {
+        sess(req).name = "Leo";
+        sess(req).message = "Hello, World!";
+      },
+      get: (req) => readMessage(sess(req).name, sess(req).message),
+      async login(req, ok) {
+        if (ok)
+          await new Promise<void>((resolve, reject) =>
+            req.session.regenerate((e) => (e ? reject(e) : resolve())),
+          );
+        if (ok) sess(req).user = "leo";
+        sess(req).flash = [...(sess(req).flash ?? []), ok ? "Login Successfully." : "Login Failed."];
+      },
+      flashes(req) {
+        const list = sess(req).flash ?? [];
+        if (list.length > 0) delete sess(req).flash;
+        return list;
+      },
+    };
+  } else if (name === "cookie-session") {
+    const { default: cookieSession } = await import("cookie-session");
+    app.use(cookieSession({ name: "session", keys: [SECRET], sameSite: "lax", httpOnly: true }));
+    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    const sess = (req: express.Request) => req.session as unknown as S;
+    h = {
+      set(req) {
+        sess(req).name = "Leo";
+        sess(req).message = "Hello, World!";
+      },
+      get: (req) => readMessage(sess(req).name, sess(req).message),
+      login(req, ok) {
+        if (ok) sess(req).user = "leo";
+        sess(req).flash = [...(sess(req).flash ?? []), ok ? "Login Successfully." : "Login Failed."];
+      },
+      flashes(req) {
+        const list = sess(req).flash ?? [];
+        if (list.length > 0) sess(req).flash = undefined;
+        return list;
+      },
+    };
+  } else if (name === "iron-session") {
+    const { getIronSession } = await import("iron-session");
+    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    const options = {
+      password: SECRET,
+      cookieName: "session",
+      cookieOptions: { secure: false, sameSite: "lax" as const },
+    };
+    const bag = new WeakMap<express.Request, Awaited<ReturnType<typeof getIronSession<S>>>>();
+    app.use(async (req, res, next) => {
+      bag.set(req, await getIronSession<S>(req, res, options));
+      next();
+    });
+    const sess = (req: express.Request) => bag.get(req)!;
+    h = {
+      async set(req) {
+        sess(req).name = "Leo";
+        sess(req).message = "Hello, World!";
+        await sess(req).save();
+      },
+      get: (req) => readMessage(sess(req).name, sess(req).message),
+      async login(req, ok) {
+        if (ok) sess(req).user = "leo";
+        sess(req).flash = [...(sess(req).flash ?? []), ok ? "Login Successfully." : "Login Failed."];
+        await sess(req).save();
+      },
+      async flashes(req) {
+        const list = sess(req).flash ?? [];
+        // Reading flashes must write the session back (iron-session has no change tracking).
+        if (list.length > 0) {
+          sess(req).flash = undefined;
+          await sess(req).save();
+        }
+        return list;
+      },
+    };
+  } else {
+    h = { set() {}, get: () => readMessage(undefined, undefined), login() {}, flashes: () => [] };
+  }
+
+  app.get("/session_set", async (req, res) => {
+    await h.set(req);
+    res.send(render("Session data set successfully.", await h.flashes(req)));
+  });
+  app.get("/session_get", async (req, res) => {
+    res.send(render(h.get(req), await h.flashes(req)));
+  });
+  app.post("/login", async (req, res) => {
+    await h.login(req, validLogin(req.body));
+    res.send(render(undefined, await h.flashes(req)));
+  });
+  const server = app.listen(port, "127.0.0.1", () => {
+    const address = server.address();
+    console.log(`ready ${typeof address === "object" && address ? address.port : port}`);
+  });
+}
+
+async function honoServer(): Promise<void> {
+  const { Hono } = await import("hono");
+  const { serve } = await import("@hono/node-server");
+  const app = new Hono();
+  if (name === "hono-bare") {
+    app.get("/session_set", (c) => c.html(render("Session data set successfully.", [])));
+    app.get("/session_get", (c) => c.html(render(readMessage(undefined, undefined), [])));
+    app.post("/login", async (c) => {
+      await c.req.parseBody();
+      return c.html(render(undefined, []));
+    });
+  } else {
+    const { sessions } = await import("flagon/hono");
+    const { cookieStore, memoryStore } = await import("flagon");
+    const store = name.endsWith("memory") ? memoryStore() : cookieStore();
+    const withSessions = new Hono<{ Variables: import("flagon/hono").SessionVariables }>();
+    withSessions.use(sessions({ secret: SECRET, store }));
+    withSessions.get("/session_set", (c) => {
+      const session = c.get("session");
+      session.set("name", "Leo");
+      session.set("message", "Hello, World!");
+      return c.html(render("Session data set successfully.", session.getFlashedMessages()));
+    });
+    withSessions.get("/session_get", (c) => {
+      const session = c.get("session");
+      return c.html(
+        render(readMessage(session.get("name"), session.get("message")), session.getFlashedMessages()),
+      );
+    });
+    withSessions.post("/login", async (c) => {
+      const session = c.get("session");
+      const body = await c.req.parseBody();
+      const ok = validLogin(body);
+      if (ok) {
+        session.regenerate();
+        session.set("user", "leo");
+      }
+      session.flash(ok ? "Login Successfully." : "Login Failed.");
+      return c.html(render(undefined, session.getFlashedMessages()));
+    });
+    app.route("/", withSessions);
+  }
+  serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => console.log(`ready ${info.port}`));
+}
+
+if (name.includes("hono")) await honoServer();
+else await expressServer();
