@@ -254,7 +254,7 @@ export class Session<T extends SessionData = SessionData> {
     for (const flash of this.#readFlashes) {
       if (nowIds.has(flash.id)) continue;
       if (loadedIds.has(flash.id)) this.#consumedIds.delete(flash.id);
-      else this.#addedFlashes.push(flash);
+      else if (!this.#addedFlashes.includes(flash)) this.#addedFlashes.push(flash);
     }
   }
 
