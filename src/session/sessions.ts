@@ -197,7 +197,8 @@ export function createSessions<T extends SessionData = SessionData>(
       logger.debug?.("cookie header over the size cap ignored", { bytes: headerBytes(header) });
       return fresh();
     }
-    const value = parseCookies(header)[name];
+    // The cap was checked above; parseCookies' own default (8 KiB) must not undercut a larger configured one.
+    const value = parseCookies(header, { maxBytes: config.maxCookieHeaderBytes })[name];
     if (value === undefined || value === "") return fresh();
     state.hadCookie = true;
 
