@@ -178,6 +178,10 @@ export function resolveOptions<T>(
     idleTimeout === undefined ? 60 : Math.min(60, idleTimeout / 10),
   ) as number;
   const maxCookieHeaderBytes = own(options, "maxCookieHeaderBytes") ?? 8192;
+  // Checked here, not on the first request: a bad cap would otherwise make every load() throw.
+  if (typeof maxCookieHeaderBytes !== "number" || !(maxCookieHeaderBytes > 0)) {
+    throw new ConfigError("ERR_INVALID_OPTION", "maxCookieHeaderBytes must be a positive number of bytes");
+  }
 
   return Object.freeze({
     keyring,
