@@ -108,6 +108,20 @@ function appendVary(headers: Headers, field: string): void {
 }
 
 /**
+ * RFC 6265bis §4.1.1: a response must not carry two Set-Cookie headers for one name. A second
+ * `commit` of the same session replaces the first one's header instead of adding another.
+ */
+function putSetCookie(headers: Headers, name: string, line: string): void {
+  const existing = headers.getSetCookie();
+  const others = existing.filter((value) => !value.startsWith(`${name}=`));
+  if (others.length !== existing.length) {
+    headers.delete("set-cookie");
+    for (const value of others) headers.append("set-cookie", value);
+  }
+  headers.append("set-cookie", line);
+}
+
+/**
  * The framework-agnostic session core: `load` a request's session, let the handler use it,
  * `commit` the change set. Adapters (`flagon/express`, `flagon/hono`) are thin wrappers.
  */
@@ -265,13 +279,17 @@ export function createSessions<T extends SessionData = SessionData>(
     if (meta.permanent) {
       maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((meta.expiresAt - state.now) / 1000)));
     }
-    headers.append("set-cookie", serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge)));
+    putSetCookie(
+      headers,
+      state.cookieName,
+      serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge)),
+    );
     if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
   }
 
   function clearCookie(headers: Headers, state: LoadState): void {
     const attributes = { ...cookieAttributes(state, 0), expires: new Date(0) };
-    headers.append("set-cookie", serializeCookie(state.cookieName, "", attributes));
+    putSetCookie(headers, state.cookieName, serializeCookie(state.cookieName, "", attributes));
     if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
   }
 
