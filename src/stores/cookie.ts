@@ -99,7 +99,8 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
         now: context.now,
         expiresAt: record.expiresAt,
       });
-      const bytes = Buffer.byteLength(context.cookieName) + 1 + value.length;
+      // RFC 6265bis §5.6 limits name + value (the "=" is not counted), as serializeCookie does.
+      const bytes = Buffer.byteLength(context.cookieName) + value.length;
       if (bytes > MAX_COOKIE_BYTES) {
         throw new CookieError(
           "ERR_COOKIE_TOO_LARGE",
