@@ -78,6 +78,8 @@ export class Session<T extends SessionData = SessionData> {
 
   /** True when the request carried no valid session. */
   get isNew(): boolean {
+    // It tells whether the request carried a valid cookie: a response built on it varies by Cookie.
+    this.#accessed = true;
     return this.#isNew;
   }
 
