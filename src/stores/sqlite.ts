@@ -99,7 +99,9 @@ const DEFAULT_BUSY_TIMEOUT = 5000;
 const DEFAULT_PURGE_INTERVAL = 60_000;
 const DEFAULT_PURGE_BATCH = 500;
 /** Longest pause between two attempts at a lock another connection holds. */
-const MAX_RETRY_DELAY = 25;
+const MAX_RETRY_DELAY = 8;
+/** Bound now, so that a test's fake clock installed later does not stop lock timeouts. */
+const monotonicNow = performance.now.bind(performance);
 
 export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
   const config = normalize(options);
@@ -131,33 +133,60 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return connection;
   }
 
+  /** Tail of this store's line of calls waiting for a lock another connection holds. */
+  let lockQueue: Promise<void> = Promise.resolve();
+
   /**
-   * Runs `operation` (synchronous, on the open connection), retrying while another
-   * connection holds the lock, until `busyTimeout` has passed.
+   * Runs `operation` (synchronous, on the open connection). If another connection holds the
+   * lock, the call waits in line: one call per store polls the lock, the rest queue behind it
+   * (500 pollers per process would burn the CPU the lock holder needs). Each call gives up
+   * `busyTimeout` ms after it started.
    */
   async function withLock<T>(operation: string, run: (connection: Connection) => T): Promise<T> {
-    // The budget counts the pauses actually taken, not a clock: it stays right under fake timers
-    // (the pauses use node:timers/promises, which test clocks leave alone).
-    let waited = 0;
+    const started = monotonicNow();
+    try {
+      return run(connect());
+    } catch (error) {
+      if (!isBusy(error) || config.busyTimeout === 0)
+        throw toStoreError(error, file, operation, config.busyTimeout);
+    }
+    const ahead = lockQueue;
+    let leave = () => {};
+    lockQueue = new Promise<void>((resolve) => {
+      leave = resolve;
+    });
+    try {
+      await ahead;
+      return await pollLock(operation, run, started);
+    } finally {
+      leave();
+    }
+  }
+
+  async function pollLock<T>(
+    operation: string,
+    run: (connection: Connection) => T,
+    started: number,
+  ): Promise<T> {
+    // Time waited is the larger of the clock and the pauses taken: right even when a test fakes the clock
+    // (the pauses use node:timers/promises, which fake timers leave alone).
+    let paused = 0;
     for (let attempt = 0; ; attempt++) {
       try {
         return run(connect());
       } catch (error) {
+        const waited = Math.max(paused, monotonicNow() - started);
         if (!isBusy(error) || waited >= config.busyTimeout) {
           throw toStoreError(error, file, operation, config.busyTimeout);
         }
+        // Exponential backoff with jitter, so two processes that collided do not retry in lockstep.
+        const pause = Math.min(
+          config.busyTimeout - waited,
+          Math.min(MAX_RETRY_DELAY, 2 ** attempt / 2) * (0.5 + Math.random()),
+        );
+        await sleep(pause);
+        paused += pause;
       }
-      if (attempt === 0) {
-        await nextTurn();
-        continue;
-      }
-      // Exponential backoff with jitter, so two processes that collided do not retry in lockstep.
-      const pause = Math.min(
-        config.busyTimeout - waited,
-        Math.max(1, Math.min(MAX_RETRY_DELAY, 2 ** (attempt - 1)) * (0.5 + Math.random())),
-      );
-      await sleep(pause);
-      waited += pause;
     }
   }
 
