@@ -83,9 +83,9 @@ function normalise(options: RedisStoreOptions): StoreConfig {
   return Object.freeze({ prefix, commandTimeout });
 }
 
-/** Reconnect quickly at first, then every 2 s at most; never give up (Redis may come back). */
+/** Reconnect quickly at first, then once a second; never give up (Redis may come back). */
 function reconnectDelay(retries: number): number {
-  return Math.min(50 * 2 ** Math.min(retries, 6), 2000);
+  return Math.min(50 * 2 ** Math.min(retries, 5), 1000);
 }
 
 function ownClient(url: string, commandTimeout: number) {
