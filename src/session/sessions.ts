@@ -61,8 +61,6 @@ interface LoadState {
   now: number;
 }
 
-const states = new WeakMap<object, LoadState>();
-
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
 export function storeKey(id: string): string {
   return createHash("sha256").update(id).digest("hex");
@@ -129,6 +127,8 @@ export function createSessions<T extends SessionData = SessionData>(
   options: SessionsOptions<T> = {},
 ): Sessions<T> {
   const config: ResolvedOptions<T> = resolveOptions(options, () => memoryStore());
+  // Per instance: a session loaded by another Sessions (other store, keys or cookie) is refused at commit.
+  const states = new WeakMap<object, LoadState>();
   const { store, cookie, logger } = config;
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
 
