@@ -205,22 +205,22 @@ describe("sqliteStore: records", () => {
     expect((error as Error).message).not.toContain(k);
   });
 
-  it("two stores (two connections) on one file, 300 concurrent writers each on one session, lose nothing", async () => {
+  it("two stores (two connections) on one file, 100 concurrent writers each on one session, lose nothing", async () => {
     const path = freshPath();
     const a = makeStore({ path });
     const b = makeStore({ path });
     const k = key("shared");
     await Promise.all([
-      ...Array.from({ length: 300 }, (_, i) =>
+      ...Array.from({ length: 100 }, (_, i) =>
         a.apply(k, changes({ set: [[`a${i}`, i]], flashAdd: [flash(`fa${i}`)] })),
       ),
-      ...Array.from({ length: 300 }, (_, i) =>
+      ...Array.from({ length: 100 }, (_, i) =>
         b.apply(k, changes({ set: [[`b${i}`, i]], flashAdd: [flash(`fb${i}`)] })),
       ),
     ]);
     const record = await a.get(k);
-    expect(Object.keys(record?.data ?? {})).toHaveLength(600);
-    expect(record?.flashes).toHaveLength(600);
+    expect(Object.keys(record?.data ?? {})).toHaveLength(200);
+    expect(record?.flashes).toHaveLength(200);
   });
 });
 
@@ -362,6 +362,34 @@ describe("sqliteStore: failures become SessionStoreError naming the file", () =>
     await store.apply(k, changes({ set: [["a", 1]] }));
     clearTimeout(release);
     expect((await store.get(k))?.data).toEqual({ a: 1 });
+  });
+
+  it("200 calls queued behind another connection's lock all go through once it is released", async () => {
+    const store = makeStore({ busyTimeout: 5000 });
+    const k = key("queue");
+    await store.get(k);
+    const other = connect(store.path);
+    other.exec("BEGIN EXCLUSIVE");
+    const release = setTimeout(() => other.exec("COMMIT"), 150);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => store.apply(k, changes({ set: [[`k${i}`, i]] }))),
+    );
+    clearTimeout(release);
+    expect(Object.keys((await store.get(k))?.data ?? {})).toHaveLength(200);
+  });
+
+  it("each queued call keeps its own deadline: 50 calls on a stuck lock all fail after about one busyTimeout", async () => {
+    const store = makeStore({ busyTimeout: 200 });
+    await store.get(key("x"));
+    connect(store.path).exec("BEGIN EXCLUSIVE");
+    const started = performance.now();
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => store.apply(key(`stuck-${i}`), changes())),
+    );
+    const elapsed = performance.now() - started;
+    expect(results.every((r) => r.status === "rejected" && r.reason instanceof SessionStoreError)).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(150);
+    expect(elapsed).toBeLessThan(2000); // not 50 × 200 ms
   });
 
   it("a connection holding the file in exclusive locking mode: get rejects too", async () => {
