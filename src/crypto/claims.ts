@@ -77,12 +77,9 @@ export function assertWellFormed(what: string, text: unknown): asserts text is s
   }
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** `String.prototype.isWellFormed` (ES2024, in Node 20) with a regex fallback for older runtimes. */
+/** `String.prototype.isWellFormed` (ES2024, in Node >= 20; not yet in our TypeScript lib). */
 export function isWellFormed(text: string): boolean {
-  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
-  return native === undefined ? !LONE_SURROGATE.test(text) : native.call(text);
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
