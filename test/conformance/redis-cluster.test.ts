@@ -24,19 +24,23 @@ const prefix = `flagon-cluster-${randomBytes(4).toString("hex")}:`;
 /** Event-loop and scheduling slack on a shared, often loaded 2-core machine. */
 const SLACK_MS = 500;
 
-let cluster: RedisCluster | undefined;
-let client: ReturnType<typeof createCluster> | undefined;
+function connectCluster(rootNodes: { url: string }[]) {
+  return createCluster({
+    rootNodes,
+    // Re-read the topology soon after a node stops answering, so a promoted replica is found
+    // in about a second rather than node-redis' default five.
+    topologyRefreshOnReconnectionAttemptStrategy: 500,
+    defaults: { socket: { reconnectStrategy: 100, connectTimeout: 1000 } },
+  });
+}
 
-async function clusterClient(): Promise<NonNullable<typeof client>> {
+let cluster: RedisCluster | undefined;
+let client: ReturnType<typeof connectCluster> | undefined;
+
+async function clusterClient(): Promise<ReturnType<typeof connectCluster>> {
   cluster ??= await startRedisCluster({ nodeTimeoutMs: 2000 });
   if (!client) {
-    const created = createCluster({
-      rootNodes: cluster.rootNodes,
-      // Re-read the topology soon after a node stops answering, so a promoted replica is found
-      // in about a second rather than node-redis' default five.
-      topologyRefreshOnReconnectionAttemptStrategy: 500,
-      defaults: { socket: { reconnectStrategy: 100, connectTimeout: 1000 } },
-    });
+    const created = connectCluster(cluster.rootNodes);
     created.on("error", () => undefined);
     await created.connect();
     client = created;
