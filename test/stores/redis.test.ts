@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, SessionStoreError } from "../../src/errors.js";
+import { createSessions } from "../../src/index.js";
 import { GET_SCRIPT } from "../../src/stores/redis/scripts.js";
 import { keySlot } from "../../src/stores/redis/slot.js";
 import { type RedisStore, redisStore } from "../../src/stores/redis.js";
@@ -329,6 +330,46 @@ describe.skipIf(!available)("redisStore on a private redis-server", () => {
         applied: ["evalsha"],
         read: ["evalsha"],
         destroyed: ["del"],
+      });
+    });
+
+    it("per request through createSessions: read = 1, write = get + apply, unchanged = no write", async () => {
+      const sessions = createSessions<{ name?: string; visits?: number }>({
+        secret: "round-trip-secret-0123456789-abcdefghijkl",
+        store,
+      });
+      const request = async (
+        cookie: string | undefined,
+        handler: (s: Awaited<ReturnType<typeof sessions.load>>) => void,
+      ) => {
+        let next = cookie;
+        const commands = await monitor.commandsDuring(async () => {
+          const session = await sessions.load({ headers: { cookie }, secure: false });
+          handler(session);
+          const headers = new Headers();
+          await sessions.commit(session, headers);
+          const line = headers.getSetCookie()[0];
+          if (line) next = line.split(";")[0];
+        });
+        return { commands, cookie: next };
+      };
+      const noSession = await request(undefined, () => undefined);
+      const login = await request(undefined, (s) => s.set("name", "Leo"));
+      const read = await request(login.cookie, (s) => void s.get("name"));
+      const write = await request(login.cookie, (s) => s.set("visits", 1));
+      const forged = await request(`${login.cookie?.split("=")[0]}=forged-value`, (s) => void s.get("name"));
+      expect({
+        noSession: noSession.commands,
+        newSessionWrite: login.commands,
+        read: read.commands,
+        write: write.commands,
+        forged: forged.commands,
+      }).toEqual({
+        noSession: [],
+        newSessionWrite: ["evalsha"],
+        read: ["evalsha"],
+        write: ["evalsha", "evalsha"],
+        forged: [], // a cookie that fails its HMAC never reaches Redis
       });
     });
 
