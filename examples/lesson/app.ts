@@ -1,0 +1,224 @@
+/**
+ * Lesson 6 (Sessions, Cookies and Message Flashing), rebuilt on flagon: the Flask app of the
+ * lesson, route for route, on Express 5 + Nunjucks. Flask's `session`, `flash` and
+ * `get_flashed_messages` come from `flagon/express`; cookies from flagon's cookie helpers.
+ */
+import { fileURLToPath } from "node:url";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { createSessions, parseCookies, type SessionStore, SessionStoreError, serializeCookie } from "flagon";
+import { sessions } from "flagon/express";
+import nunjucks from "nunjucks";
+import { checkLogin } from "./password.js";
+
+declare module "flagon/express" {
+  interface SessionData {
+    name?: string;
+    message?: string;
+    /** Set on login. */
+    user?: string;
+  }
+}
+
+export interface LessonAppOptions {
+  /** Flask's `app.secret_key`: at least 32 characters (the lesson's "Secret Key" is refused). */
+  secret: string;
+  store: SessionStore;
+  /** Shown in the "server holds" panel, e.g. "in SQLite (data/sessions.db)". */
+  storeDescription?: string;
+  /** Production: cached templates, no stack traces. @default false */
+  production?: boolean;
+  /** Express's `trust proxy`, for an app behind a TLS-terminating proxy. @default undefined */
+  trustProxy?: string | boolean;
+}
+
+const templates = fileURLToPath(new URL("./templates", import.meta.url));
+const staticFiles = fileURLToPath(new URL("./static", import.meta.url));
+
+/** Flask's endpoint names (the view functions' names) → paths, for `url_for`. */
+const ENDPOINTS: Readonly<Record<string, string>> = {
+  index: "/",
+  session_set: "/session_set",
+  session_get: "/session_get",
+  session_delete: "/session_delete",
+  cookie_set: "/cookie_set",
+  cookie_get: "/cookies_get",
+  cookie_delete: "/cookies_delete",
+  login: "/login",
+  logout: "/logout",
+};
+
+/** Flask's `url_for(endpoint, **values)` for templates; `url_for('static', filename='x.css')` too. */
+function urlFor(endpoint: string, keywords?: { filename?: string }): string {
+  if (endpoint === "static" && typeof keywords?.filename === "string") {
+    return `/static/${encodeURI(keywords.filename)}`;
+  }
+  const path = ENDPOINTS[endpoint];
+  if (path === undefined) throw new Error(`url_for: no endpoint named "${endpoint}"`);
+  return path;
+}
+
+/** What the page shows of a cookie value: session cookies are opaque, so only a glimpse. */
+function glimpse(value: string): string {
+  return value.length <= 24 ? value : `${value.slice(0, 12)}…${value.slice(-6)} (${value.length} characters)`;
+}
+
+/** The status an error asks for (body-parser's 413, 400…), else 500. */
+function httpStatus(error: unknown): number {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status < 600 ? status : 500;
+}
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    "Content-Security-Policy":
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+  });
+  next();
+}
+
+export function createApp(options: LessonAppOptions): express.Express {
+  const production = options.production ?? false;
+  const app = express();
+  app.set("env", production ? "production" : "development");
+  app.set("view cache", production);
+  app.disable("x-powered-by");
+  if (options.trustProxy !== undefined) app.set("trust proxy", options.trustProxy);
+
+  const env = nunjucks.configure(templates, { autoescape: true, express: app, noCache: !production });
+  env.addGlobal("url_for", urlFor);
+  app.set("view engine", "html");
+  // Defaults for pages rendered without a session (a 503 while the store is down).
+  app.locals.get_flashed_messages = () => [];
+  app.locals.store_description = options.storeDescription ?? "on the server";
+
+  app.use(securityHeaders);
+  // Static files never touch the session: registered before it, they cost no store round trip.
+  app.use("/static", express.static(staticFiles, { index: false, maxAge: production ? "1h" : 0 }));
+
+  const core = createSessions({ secret: options.secret, store: options.store });
+  app.use(sessions(core));
+
+  // The two panels of every page: the cookies the browser sent, and what the server keeps.
+  app.use((req, res, next) => {
+    const sessionCookie = core.cookieName(req.secure);
+    res.locals.browser_cookies = Object.entries(parseCookies(req.headers.cookie)).map(([name, value]) =>
+      name === sessionCookie
+        ? { name, value: glimpse(value), session: true }
+        : { name, value, session: false },
+    );
+    // Read at render time, so the page shows the session after this request's changes.
+    res.locals.server_session = () =>
+      Object.entries(req.session.toJSON()).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
+    res.locals.user = () => req.session.get("user");
+    next();
+  });
+
+  app.get("/", (_req, res) => {
+    res.render("index.html", { message: "Sessions, cookies and flashed messages", intro: true });
+  });
+
+  // ## Sessions
+
+  app.get("/session_set", (req, res) => {
+    req.session.set("name", "Leo");
+    req.session.set("message", "Hello, World!");
+    res.render("index.html", { message: "Session data set successfully." });
+  });
+
+  app.get("/session_get", (req, res) => {
+    // The lesson reads session.get("username") here, which /session_set never writes.
+    const name = req.session.get("name");
+    const message = req.session.get("message");
+    const formattedMessage = name && message ? `${name}. ${message}.` : "Session not valid.";
+    res.render("index.html", { message: formattedMessage });
+  });
+
+  app.get("/session_delete", (req, res) => {
+    // Deletes one key (returning its value, or undefined: no KeyError when it is absent)...
+    req.session.delete("name");
+    // ...and this deletes everything in the session.
+    req.session.clear();
+    res.render("index.html", { message: "Session data deleted successfully." });
+  });
+
+  // ## Cookies
+
+  app.get("/cookie_set", (_req, res) => {
+    res.append("Set-Cookie", serializeCookie("cookie_name", "cookie_value", { sameSite: "lax" }));
+    res.render("index.html", {
+      message: "Cookies set successfully.",
+      note: "This response asked your browser to keep cookie_name=cookie_value; it sends it back from the next request on.",
+    });
+  });
+
+  app.get("/cookies_get", (req, res) => {
+    const cookieValue = parseCookies(req.headers.cookie).cookie_name;
+    res.render("index.html", { message: cookieValue ? cookieValue : "No cookie with this name" });
+  });
+
+  app.get("/cookies_delete", (_req, res) => {
+    // Flask's set_cookie("cookie_name", expires=0): an expiry in the past makes the browser drop it.
+    res.append("Set-Cookie", serializeCookie("cookie_name", "", { expires: new Date(0), sameSite: "lax" }));
+    res.render("index.html", {
+      message: "Cookies deleted successfully.",
+      note: "This response told your browser that cookie_name expired in 1970, so it deletes it.",
+    });
+  });
+
+  // ## Message flashing
+
+  app.get("/login", (_req, res) => {
+    res.render("login.html");
+  });
+
+  app.post("/login", express.urlencoded({ extended: false, limit: "4kb" }), async (req, res) => {
+    const username = typeof req.body?.username === "string" ? req.body.username : "";
+    const password = typeof req.body?.password === "string" ? req.body.password : "";
+    let flashMessage: string;
+    if (await checkLogin(username, password)) {
+      flashMessage = "Login Successfully.";
+      // A new session id on login, so an id planted before it is worthless (session fixation).
+      req.session.regenerate();
+      req.session.set("user", username);
+    } else {
+      flashMessage = "Login Failed.";
+    }
+    req.session.flash(flashMessage);
+    res.render("index.html");
+  });
+
+  app.post("/logout", (req, res) => {
+    req.session.destroy();
+    res.redirect(303, "/");
+  });
+
+  // ## Errors
+
+  app.use((_req, res) => {
+    // An error page must not eat flashed messages meant for the next real page.
+    res.locals.get_flashed_messages = () => [];
+    res.status(404).render("404.html");
+  });
+
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    // The error pages show no session: it is unavailable (503) or in an unknown state.
+    res.locals.get_flashed_messages = () => [];
+    res.locals.session = undefined;
+    res.locals.user = () => undefined;
+    if (error instanceof SessionStoreError) {
+      res.set("Retry-After", "5").status(503).render("503.html");
+      return;
+    }
+    const status = httpStatus(error);
+    if (status >= 500 && !production) console.error(error);
+    res.status(status).render("error.html", { status });
+  });
+
+  return app;
+}
