@@ -195,7 +195,15 @@ const median = (values: number[]) => {
 
 function report(running: Running[], samples: Map<string, Sample[]>): void {
   const rss = new Map(running.map((server) => [server.name, peakRssMiB(server.child.pid as number)]));
-  const results = [];
+  const results: Array<{
+    server: string;
+    scenario: Scenario;
+    rps: number;
+    p99Ms: number;
+    rssMiB: number;
+    cpuUsPerRequest: number;
+    errors: number;
+  }> = [];
   for (const scenario of SCENARIOS) {
     for (const server of running) {
       const list = samples.get(`${server.name}|${scenario}`) ?? [];

@@ -7,6 +7,8 @@
  *   POST /login       — check the form, regenerate, flash (scenario "login")
  */
 import { fileURLToPath } from "node:url";
+import type { Request as ExpressRequest } from "express";
+import type { Session as ExpressSession, Store as ExpressSessionStore } from "express-session";
 import nunjucks from "nunjucks";
 
 const name = process.env.BENCH_SERVER ?? "express-bare";
@@ -36,10 +38,10 @@ async function expressServer(): Promise<void> {
   app.set("etag", false);
   app.use(express.urlencoded({ extended: false }));
   type Handlers = {
-    set(req: express.Request): void | Promise<void>;
-    get(req: express.Request): string;
-    login(req: express.Request, ok: boolean): void | Promise<void>;
-    flashes(req: express.Request): string[] | Promise<string[]>;
+    set(req: ExpressRequest): void | Promise<void>;
+    get(req: ExpressRequest): string;
+    login(req: ExpressRequest, ok: boolean): void | Promise<void>;
+    flashes(req: ExpressRequest): string[] | Promise<string[]>;
   };
   let h: Handlers;
 
@@ -75,7 +77,7 @@ async function expressServer(): Promise<void> {
     };
   } else if (name === "express-session" || name === "express-session-redis") {
     const { default: session } = await import("express-session");
-    let store: session.Store | undefined;
+    let store: ExpressSessionStore | undefined;
     if (name === "express-session-redis") {
       const { createClient } = await import("redis");
       const { RedisStore } = await import("connect-redis");
@@ -94,7 +96,7 @@ async function expressServer(): Promise<void> {
       }),
     );
     type S = { name?: string; message?: string; user?: string; flash?: string[] };
-    const sess = (req: express.Request) => req.session as unknown as S & session.Session;
+    const sess = (req: ExpressRequest) => req.session as unknown as S & ExpressSession;
     h = {
       set(req) {
         sess(req).name = "Leo";
@@ -104,7 +106,7 @@ async function expressServer(): Promise<void> {
       async login(req, ok) {
         if (ok)
           await new Promise<void>((resolve, reject) =>
-            req.session.regenerate((e) => (e ? reject(e) : resolve())),
+            sess(req).regenerate((e: unknown) => (e ? reject(e) : resolve())),
           );
         if (ok) sess(req).user = "leo";
         sess(req).flash = [...(sess(req).flash ?? []), ok ? "Login Successfully." : "Login Failed."];
@@ -119,7 +121,7 @@ async function expressServer(): Promise<void> {
     const { default: cookieSession } = await import("cookie-session");
     app.use(cookieSession({ name: "session", keys: [SECRET], sameSite: "lax", httpOnly: true }));
     type S = { name?: string; message?: string; user?: string; flash?: string[] };
-    const sess = (req: express.Request) => req.session as unknown as S;
+    const sess = (req: ExpressRequest) => req.session as unknown as S;
     h = {
       set(req) {
         sess(req).name = "Leo";
@@ -144,12 +146,12 @@ async function expressServer(): Promise<void> {
       cookieName: "session",
       cookieOptions: { secure: false, sameSite: "lax" as const },
     };
-    const bag = new WeakMap<express.Request, Awaited<ReturnType<typeof getIronSession<S>>>>();
+    const bag = new WeakMap<ExpressRequest, Awaited<ReturnType<typeof getIronSession<S>>>>();
     app.use(async (req, res, next) => {
       bag.set(req, await getIronSession<S>(req, res, options));
       next();
     });
-    const sess = (req: express.Request) => bag.get(req)!;
+    const sess = (req: ExpressRequest) => bag.get(req)!;
     h = {
       async set(req) {
         sess(req).name = "Leo";
