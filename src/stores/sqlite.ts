@@ -8,7 +8,7 @@ import { dirname, resolve } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import Database from "better-sqlite3";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
-import { isBusy, toStoreError } from "./sqlite/errors.js";
+import { BAD_ROW, isBusy, toStoreError } from "./sqlite/errors.js";
 import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
 
@@ -212,8 +212,13 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         // close() during a purge cuts it short on purpose: not a failure to report.
         if (closed) return;
         const storeError = toStoreError(error, file, "purge", config.busyTimeout);
-        if (config.onBackgroundError) config.onBackgroundError(storeError);
-        else process.emitWarning(storeError.message, { code: storeError.code });
+        try {
+          if (config.onBackgroundError) config.onBackgroundError(storeError);
+          else process.emitWarning(storeError.message, { code: storeError.code });
+        } catch (handlerError) {
+          // A throwing handler must not become an unhandled rejection that ends the process.
+          process.emitWarning(`sqliteStore onBackgroundError threw: ${String(handlerError)}`);
+        }
       })
       .finally(() => {
         purging = undefined;
@@ -340,7 +345,7 @@ function parseFlashes(row: SessionRow): FlashMessage[] {
 }
 
 function corruptRow(): Error {
-  return Object.assign(new Error("session row does not hold JSON objects"), { code: "SQLITE_CORRUPT" });
+  return Object.assign(new Error("session row does not hold JSON objects"), { code: BAD_ROW });
 }
 
 function toRecord(row: SessionRow): SessionRecord {

@@ -202,6 +202,7 @@ describe("sqliteStore: records", () => {
     const error = await store.get(k).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionStoreError);
     expect((error as Error).message).toContain(store.path);
+    expect((error as Error).message).toMatch(/JSON/);
     expect((error as Error).message).not.toContain(k);
   });
 
@@ -282,6 +283,30 @@ describe("sqliteStore: purge", () => {
     await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
     expect(errors[0]).toBeInstanceOf(SessionStoreError);
     expect(errors[0]?.message).toContain(store.path);
+  });
+
+  it.each([
+    ["no handler: a process warning", undefined],
+    [
+      "a handler that throws: a warning, not an unhandled rejection",
+      () => {
+        throw new Error("handler bug");
+      },
+    ],
+  ])("a failing background purge with %s", async (_, onBackgroundError) => {
+    const warnings: string[] = [];
+    const emitWarning = vi.spyOn(process, "emitWarning").mockImplementation((warning: string | Error) => {
+      warnings.push(String(warning));
+    });
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    const store = makeStore({ purgeInterval: 1000, busyTimeout: 0, onBackgroundError });
+    await store.get(key("x"));
+    connect(store.path).exec("BEGIN EXCLUSIVE");
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.waitFor(() => expect(warnings.length).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
+    emitWarning.mockRestore();
+    expect(warnings[0]).toMatch(onBackgroundError === undefined ? /locked/ : /handler bug/);
+    if (onBackgroundError === undefined) expect(warnings[0]).toContain(store.path);
   });
 });
 

@@ -1,6 +1,9 @@
 import { FlagonError, SessionStoreError } from "../../errors.js";
 import { SCHEMA_VERSION, SchemaVersionError } from "./schema.js";
 
+/** Code of the error thrown for a row whose data or flashes are not the JSON flagon wrote. */
+export const BAD_ROW = "FLAGON_BAD_ROW";
+
 /** SQLite answered "someone else holds the lock": worth waiting for. */
 export function isBusy(error: unknown): boolean {
   const code = sqliteCode(error);
@@ -49,6 +52,7 @@ export function toStoreError(
   if (code.startsWith("SQLITE_IOERR")) return unavailable("disk I/O error");
   if (code === "SQLITE_NOTADB") return failed("the file is not an SQLite database");
   if (code.startsWith("SQLITE_CORRUPT")) return failed("the database file is corrupt");
+  if (code === BAD_ROW) return failed("a session row does not hold the JSON flagon wrote");
   if (code.startsWith("SQLITE_READONLY")) return failed("the database is read-only");
   if (code === "SQLITE_FULL") return failed("the disk is full");
   if (code === "SQLITE_PERM" || code === "EACCES" || code === "EPERM") return failed("permission denied");
