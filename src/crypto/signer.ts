@@ -35,7 +35,7 @@ export const SIGNER_KEY_PREFIX = "flagon/v1/hmac-sha256/";
 
 const PREFIX = `${VERSION}.`;
 const MAC_CHARS = 43; // ceil(32 * 8 / 6), unpadded base64url of a SHA-256 HMAC
-const NAME_SEPARATOR = Buffer.from([0]);
+const NAME_SEPARATOR = "\u0000";
 const TOKEN_CHARS = /^[A-Za-z0-9._-]+$/;
 /** Canonical base36: no leading zeros, at most 10 digits (MAX_TIMESTAMP_MS). */
 const TIMESTAMP = /^(?:0|[1-9a-z][0-9a-z]{0,9})$/;
@@ -56,11 +56,10 @@ export function createSigner(keyring: Keyring, purpose: string): Signer {
   const keys = keyring.keys(SIGNER_KEY_PREFIX + purpose);
   const primary = keys[0]!;
 
+  // One update call: the body is ASCII, so UTF-8 of the joined string is exactly body || 0x00 || UTF-8(name).
   const mac = (key: Buffer, body: string, name: string): string =>
     createHmac("sha256", key)
-      .update(body, "latin1")
-      .update(NAME_SEPARATOR)
-      .update(name, "utf8")
+      .update(body + NAME_SEPARATOR + name, "utf8")
       .digest("base64url");
 
   return {
