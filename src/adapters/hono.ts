@@ -1,6 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { SessionStoreError } from "../errors.js";
-import { type CsrfOptions, type CsrfRejectedError, createCsrfProtection } from "../session/csrf.js";
+import {
+  type CsrfOptions,
+  type CsrfRejectedError,
+  createCsrfProtection,
+  csrfErrorHtml,
+} from "../session/csrf.js";
 import type { FlashOptions } from "../session/flash.js";
 import type { SessionsOptions } from "../session/options.js";
 import type { Session, SessionData } from "../session/session.js";
@@ -239,19 +244,9 @@ function isForm(contentType: string | undefined): boolean {
   return type !== undefined && FORM_TYPES.includes(type);
 }
 
-/** The 403 page: says what failed and what to do, never echoes request data. */
+/** The default 403 response: a small HTML page naming the reason (see `csrfErrorHtml`). */
 export function csrfErrorPage(error: CsrfRejectedError): Response {
-  const body = `<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="UTF-8"><title>403 Forbidden</title></head>
-<body>
-<h1>403 Forbidden</h1>
-<p>This request was refused because it did not come from a form on this site (CSRF check failed: ${error.reason}).</p>
-<p>Go back, reload the page and submit the form again.</p>
-</body>
-</html>
-`;
-  return new Response(body, {
+  return new Response(csrfErrorHtml(error.reason), {
     status: 403,
     headers: { "content-type": "text/html; charset=UTF-8", "cache-control": "no-store" },
   });

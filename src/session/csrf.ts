@@ -183,3 +183,20 @@ export function createCsrfProtection(options: CsrfOptions = {}): CsrfProtection 
     check,
   });
 }
+
+/**
+ * The default 403 page of both adapters: says what failed and what to do, and never echoes
+ * request data (no token, no form values).
+ */
+export function csrfErrorHtml(reason: CsrfReason): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="UTF-8"><title>403 Forbidden</title></head>
+<body>
+<h1>403 Forbidden</h1>
+<p>This request was refused because it did not come from a form on this site (CSRF check failed: ${reason}).</p>
+<p>Go back, reload the page and submit the form again.</p>
+</body>
+</html>
+`;
+}
