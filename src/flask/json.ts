@@ -88,7 +88,11 @@ function pyStr(value: Py): string | null {
   if (value === true) return "True";
   if (value === false) return "False";
   if (typeof value === "number" || typeof value === "bigint") return String(value);
-  if (value instanceof FlaskFloat) return formatPythonFloat(value.value);
+  if (value instanceof FlaskFloat) {
+    const x = value.value;
+    if (Number.isFinite(x)) return formatPythonFloat(x);
+    return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf"; // str(float), unlike json.dumps
+  }
   if (value instanceof FlaskUUID) return value.toString();
   return pyString(value);
 }

@@ -192,6 +192,25 @@ def run(op):
                 except (OverflowError, ValueError, OSError):
                     out.append("overflow")
         return out
+    if kind == "session_loads":
+        # What open_session makes of a verified payload: SecureCookieSession(serializer.loads(text)).
+        app = make_app("unused")
+        out = []
+        with app.app_context():
+            for text in op["inputs"]:
+                try:
+                    data = dict(app.session_interface.session_class(app.session_interface.serializer.loads(text)))
+                except Exception:
+                    out.append("error")
+                    continue
+                if not all(isinstance(k, str) for k in data):
+                    out.append("non-string-key")
+                    continue
+                try:
+                    out.append({"session": to_typed(data)})
+                except (OverflowError, ValueError):  # e.g. year 1 at +01:00 has no UTC form
+                    out.append("untypable")
+        return out
     if kind == "float_repr":
         return [json.dumps(float(text)) for text in op["inputs"]]
     raise ValueError("unknown op " + kind)
