@@ -125,6 +125,21 @@ describe("sqliteStore: file and schema", () => {
     expect(record?.flashes).toEqual([flash("f")]);
   });
 
+  it("close releases the file: its WAL is checkpointed away and another connection can lock it exclusively", async () => {
+    const store = makeStore();
+    await store.apply(key("s"), changes({ set: [["a", 1]] }));
+    expect(existsSync(`${store.path}-wal`)).toBe(true);
+    const probe = connect(store.path);
+    probe.pragma("locking_mode = EXCLUSIVE");
+    expect(() => probe.exec("BEGIN EXCLUSIVE; COMMIT")).toThrow(/locked/);
+    probe.close();
+    await store.close();
+    expect(existsSync(`${store.path}-wal`)).toBe(false);
+    const owner = connect(store.path);
+    owner.pragma("locking_mode = EXCLUSIVE");
+    expect(() => owner.exec("BEGIN EXCLUSIVE; COMMIT")).not.toThrow();
+  });
+
   it("stores the key it is given (the core's sha256) and nothing else that identifies the session", async () => {
     const store = makeStore();
     const id = "raw-session-id-that-must-not-be-stored-0123456789";
