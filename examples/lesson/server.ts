@@ -50,10 +50,10 @@ async function main(): Promise<void> {
   server.once("listening", () => {
     const { port } = server.address() as AddressInfo;
     const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    console.log(`Lesson 6 app listening on http://${host}:${port}`);
     console.log(secretLine(config));
     console.log(`Sessions: kept ${opened.description}.`);
     if (!config.production) console.log("Development mode (set NODE_ENV=production for cached templates).");
+    console.log(`Lesson 6 app listening on http://${host}:${port}`);
   });
 
   let stopping = false;

@@ -1,0 +1,345 @@
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CookieJar } from "tough-cookie";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../examples/lesson/app.js";
+import { checkLogin, DEMO_USER, verifyPassword } from "../../examples/lesson/password.js";
+import { flaskCookieStore } from "../../src/flask/index.js";
+import {
+  cookieStore,
+  createSessions,
+  memoryStore,
+  type ServerStore,
+  type SessionStore,
+  SessionStoreError,
+} from "../../src/index.js";
+import { sqliteStore } from "../../src/stores/sqlite.js";
+
+const SECRET = "lesson-integration-test-secret-0123456789abcdef";
+
+let dataDir: string;
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "flagon-lesson-"));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function start(store: SessionStore): Promise<string> {
+  const server = createApp({ secret: SECRET, store, storeDescription: "in the test's store" }).listen(
+    0,
+    "127.0.0.1",
+  );
+  servers.push(server);
+  await once(server, "listening");
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The text of the page's <h1>, the flashed messages, and the raw response. */
+interface Page {
+  status: number;
+  html: string;
+  h1: string | undefined;
+  flashes: string[];
+  headers: Headers;
+}
+
+/** A browser: a real cookie jar (tough-cookie applies Expires, Max-Age, Path…), no redirects followed. */
+function browser(base: string) {
+  const jar = new CookieJar();
+  async function request(path: string, init: RequestInit = {}): Promise<Page> {
+    const url = new URL(path, base).toString();
+    const headers = new Headers(init.headers);
+    const cookie = await jar.getCookieString(url);
+    if (cookie !== "") headers.set("cookie", cookie);
+    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const line of response.headers.getSetCookie()) await jar.setCookie(line, url);
+    const html = await response.text();
+    const flashList = /<ul class="flashes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? "";
+    return {
+      status: response.status,
+      html,
+      h1: /<h1>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.trim(),
+      flashes: [...flashList.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((match) => (match[1] ?? "").trim()),
+      headers: response.headers,
+    };
+  }
+  return {
+    jar,
+    get: (path: string) => request(path),
+    post: (path: string, form: Record<string, string>) =>
+      request(path, { method: "POST", body: new URLSearchParams(form) }),
+    cookies: async () =>
+      Object.fromEntries((await jar.getCookies(base)).map((cookie) => [cookie.key, cookie.value] as const)),
+    cookie: async (name: string) => (await jar.getCookies(base)).find((cookie) => cookie.key === name),
+  };
+}
+
+const stores: Array<[string, () => SessionStore]> = [
+  ["memory", () => memoryStore()],
+  [
+    "sqlite",
+    () => sqliteStore({ path: join(dataDir, `sessions-${Math.random().toString(36).slice(2)}.db`) }),
+  ],
+  ["cookie", () => cookieStore()],
+  ["flask", () => flaskCookieStore({ secretKey: SECRET })],
+];
+
+describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore) => {
+  const sessionCookie = kind === "flask" ? "session" : "sid";
+  let base: string;
+  let store: SessionStore;
+  beforeAll(() => {
+    store = makeStore();
+  });
+  afterAll(async () => {
+    if (store.kind === "server") await store.close?.();
+  });
+
+  async function app() {
+    base = await start(store);
+    return browser(base);
+  }
+
+  it("GET /session_set stores name and message; GET /session_get reads them back", async () => {
+    const b = await app();
+    expect((await b.get("/session_get")).h1).toBe("Session not valid.");
+    const set = await b.get("/session_set");
+    expect(set.status).toBe(200);
+    expect(set.h1).toBe("Session data set successfully.");
+    const cookie = await b.cookie(sessionCookie);
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("lax");
+    expect(set.headers.get("vary")).toContain("Cookie");
+    expect(set.headers.get("cache-control")).toBe("private, no-store");
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+  });
+
+  it("GET /session_delete removes name, then clears the session", async () => {
+    const b = await app();
+    await b.get("/session_set");
+    const deleted = await b.get("/session_delete");
+    expect(deleted.status).toBe(200);
+    expect(deleted.h1).toBe("Session data deleted successfully.");
+    expect(await b.cookie(sessionCookie)).toBeUndefined();
+    expect((await b.get("/session_get")).h1).toBe("Session not valid.");
+  });
+
+  it("GET /session_delete with no session at all answers 200 and sets no cookie (the lesson's KeyError)", async () => {
+    const b = await app();
+    const page = await b.get("/session_delete");
+    expect(page.status).toBe(200);
+    expect(page.h1).toBe("Session data deleted successfully.");
+    expect(page.headers.getSetCookie()).toEqual([]);
+  });
+
+  it("cookies: set, read, delete", async () => {
+    const b = await app();
+    expect((await b.get("/cookies_get")).h1).toBe("No cookie with this name");
+    const set = await b.get("/cookie_set");
+    expect(set.h1).toBe("Cookies set successfully.");
+    expect(await b.cookies()).toMatchObject({ cookie_name: "cookie_value" });
+    expect((await b.get("/cookies_get")).h1).toBe("cookie_value");
+    const deleted = await b.get("/cookies_delete");
+    expect(deleted.h1).toBe("Cookies deleted successfully.");
+    expect(deleted.headers.getSetCookie()[0]).toMatch(
+      /^cookie_name=; .*Expires=Thu, 01 Jan 1970 00:00:00 GMT/,
+    );
+    expect(await b.cookies()).not.toHaveProperty("cookie_name");
+    expect((await b.get("/cookies_get")).h1).toBe("No cookie with this name");
+  });
+
+  it("GET /login shows the form; POST /login leo/1234 flashes once, regenerates the id and remembers the user", async () => {
+    const b = await app();
+    const form = await b.get("/login");
+    expect(form.h1).toBe("Login");
+    expect(form.html).toMatch(/<form action="\/login" method="POST">/);
+    expect(form.html).toMatch(/<input type="text" name="username"/);
+    expect(form.html).toMatch(/<input type="password" name="password"/);
+    await b.get("/session_set");
+    const before = (await b.cookie(sessionCookie))?.value;
+    const loggedIn = await b.post("/login", { username: "leo", password: "1234" });
+    expect(loggedIn.status).toBe(200);
+    expect(loggedIn.flashes).toEqual(["Login Successfully."]);
+    expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
+    const after = (await b.cookie(sessionCookie))?.value;
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    // Shown once: the next page has no flashed messages.
+    const home = await b.get("/");
+    expect(home.flashes).toEqual([]);
+    expect(home.html).toContain("Logged in as <strong>leo</strong>");
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+    if (store.kind === "server") {
+      // Session fixation: the pre-login cookie no longer leads anywhere.
+      const replay = await fetch(`${base}/`, { headers: { cookie: `${sessionCookie}=${before}` } });
+      expect(await replay.text()).not.toContain("Logged in as");
+    }
+  });
+
+  it("POST /login with anything else flashes Login Failed. and remembers no one", async () => {
+    const b = await app();
+    for (const form of [
+      { username: "leo", password: "12345" },
+      { username: "Leo", password: "1234" },
+      { username: "", password: "" },
+    ]) {
+      const page = await b.post("/login", form);
+      expect(page.status).toBe(200);
+      expect(page.flashes).toEqual(["Login Failed."]);
+      expect(page.html).not.toContain("Logged in as");
+    }
+    expect((await b.get("/")).flashes).toEqual([]);
+  });
+
+  it("POST /logout destroys the session and goes back to /", async () => {
+    const b = await app();
+    await b.post("/login", { username: "leo", password: "1234" });
+    const loggedIn = (await b.cookie(sessionCookie))?.value;
+    expect(loggedIn).toBeDefined();
+    const out = await b.post("/logout", {});
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/");
+    expect(out.headers.getSetCookie()).toHaveLength(1);
+    expect(await b.cookie(sessionCookie)).toBeUndefined();
+    expect((await b.get("/")).html).not.toContain("Logged in as");
+    if (store.kind === "server") {
+      const replay = await fetch(`${base}/`, { headers: { cookie: `${sessionCookie}=${loggedIn}` } });
+      expect(await replay.text()).not.toContain("Logged in as");
+    }
+  });
+
+  it("GET / links to every route and shows what the browser and the server hold", async () => {
+    const b = await app();
+    const empty = await b.get("/");
+    expect(empty.status).toBe(200);
+    for (const href of [
+      "/session_set",
+      "/session_get",
+      "/session_delete",
+      "/cookie_set",
+      "/cookies_get",
+      "/cookies_delete",
+      "/login",
+    ]) {
+      expect(empty.html).toContain(`href="${href}"`);
+    }
+    expect(empty.html).toContain("No cookies.");
+    expect(empty.html).toContain("An empty session.");
+    await b.get("/session_set");
+    await b.get("/cookie_set");
+    const full = await b.get("/");
+    const sid = (await b.cookie(sessionCookie))?.value ?? "";
+    expect(full.html).toContain("<code>cookie_name</code>");
+    expect(full.html).toContain("<code>cookie_value</code>");
+    expect(full.html).toContain(`<code>${sessionCookie}</code>`);
+    expect(full.html).toContain("session id · HttpOnly · opaque");
+    // Opaque: a glimpse of the session cookie, never the whole value.
+    expect(full.html).not.toContain(sid);
+    expect(full.html).toContain("<code>name</code></td><td><code>&quot;Leo&quot;</code>");
+    expect(full.html).toContain("<code>message</code></td><td><code>&quot;Hello, World!&quot;</code>");
+  });
+
+  it("answers unknown paths with the friendly 404 page", async () => {
+    const b = await app();
+    const page = await b.get("/no-such-page");
+    expect(page.status).toBe(404);
+    expect(page.h1).toBe("Page not found");
+  });
+});
+
+describe("the lesson app", () => {
+  it("escapes flashed messages (SECURITY 37)", async () => {
+    const store = memoryStore();
+    // Plant a flash through the same core the app uses (same secret, same store).
+    const core = createSessions({ secret: SECRET, store });
+    const session = await core.load({ headers: {} });
+    session.flash("<script>alert(1)</script>");
+    const headers = new Headers();
+    await core.commit(session, headers);
+    const cookie = headers.getSetCookie()[0]?.split(";")[0] ?? "";
+    const base = await start(store);
+    const html = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+    expect(html).toContain("<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>");
+    expect(html).not.toContain("<script>alert(1)</script>");
+  });
+
+  it("answers 503 with the friendly page when the store is down, and keeps serving", async () => {
+    const inner = memoryStore();
+    let down = false;
+    const store: ServerStore = {
+      kind: "server",
+      get: async (key) => {
+        if (down) throw new SessionStoreError("session store read failed");
+        return inner.get(key);
+      },
+      apply: async (key, changes) => {
+        if (down) throw new SessionStoreError("session store write failed");
+        return inner.apply(key, changes);
+      },
+      destroy: (key) => inner.destroy(key),
+    };
+    const base = await start(store);
+    const b = browser(base);
+    await b.get("/session_set");
+    down = true;
+    const failed = await b.get("/session_get");
+    expect(failed.status).toBe(503);
+    expect(failed.h1).toBe("Sessions are unavailable right now");
+    expect(failed.headers.get("retry-after")).toBe("5");
+    // A store write failing after the handler ran: still a clean 503, no half response.
+    const fresh = browser(base);
+    const write = await fresh.get("/session_set");
+    expect(write.status).toBe(503);
+    expect(write.headers.getSetCookie()).toEqual([]);
+    // Static files and visitors without a session cookie need no store.
+    expect((await fetch(`${base}/static/lesson.css`)).status).toBe(200);
+    expect((await fresh.get("/cookie_set")).status).toBe(200);
+    down = false;
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+  });
+
+  it("sends security headers and no X-Powered-By", async () => {
+    const base = await start(memoryStore());
+    const response = await fetch(`${base}/`);
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("x-powered-by")).toBeNull();
+  });
+
+  it("answers an oversized login form with an error page, not a crash", async () => {
+    const base = await start(memoryStore());
+    const response = await fetch(`${base}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ username: "leo", password: "x".repeat(10_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.text()).toContain("Something went wrong");
+  });
+
+  it("refuses a short or missing secret at construction", () => {
+    expect(() => createApp({ secret: "Secret Key", store: memoryStore() })).toThrow(
+      expect.objectContaining({ code: "ERR_SECRET_TOO_SHORT" }),
+    );
+  });
+});
+
+describe("the demo password", () => {
+  it("is stored as a scrypt hash and checked against it", async () => {
+    expect(DEMO_USER.passwordHash).toMatch(/^scrypt\$16384\$8\$1\$[\w-]{22}\$[\w-]{43}$/);
+    expect(DEMO_USER.passwordHash).not.toContain("1234");
+    expect(await verifyPassword("1234", DEMO_USER.passwordHash)).toBe(true);
+    expect(await verifyPassword("1235", DEMO_USER.passwordHash)).toBe(false);
+    expect(await verifyPassword("1234", "md5$whatever")).toBe(false);
+    expect(await checkLogin("leo", "1234")).toBe(true);
+    expect(await checkLogin("leo ", "1234")).toBe(false);
+    expect(await checkLogin("eve", "1234")).toBe(false);
+  });
+});
