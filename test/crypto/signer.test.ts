@@ -1,7 +1,10 @@
 import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { Keyring } from "../../src/crypto/keyring.js";
+import { createSealer } from "../../src/crypto/sealer.js";
 import { createSigner } from "../../src/crypto/signer.js";
 import { FlagonError } from "../../src/errors.js";
 import { anyUtf16Text, K1, K2, keyring, T0, tokenLikeText, unicodeText } from "./fixtures.js";
@@ -123,5 +126,31 @@ describe("createSigner", () => {
       signer.verify("sid", forge(`v1.${T0.toString(36).toUpperCase()}..${value}`), { now: T0 }),
     ).toBeNull();
     expect(signer.verify("sid", forge(`v1...${value}`), { now: T0 })).toBeNull();
+  });
+});
+
+describe("docs/formats.md examples", () => {
+  const docs = readFileSync(new URL("../../docs/formats.md", import.meta.url), "utf8");
+  const ring = new Keyring("an-example-secret-of-at-least-32-bytes!!");
+  const T = Date.UTC(2026, 0, 1);
+  const example = (prefix: RegExp) => docs.match(prefix)?.[0] ?? "";
+
+  it("the signed example is exactly what sign() produces", () => {
+    const documented = example(/^v1\.mjuohs00\.[^\s]+$/m);
+    const produced = createSigner(ring, "session").sign("sid", '{"user":"alice"}', {
+      now: T,
+      expiresAt: T + 900_000,
+    });
+    expect(documented).toBe(produced);
+  });
+
+  it("the sealed example opens to the documented value", () => {
+    const documented = example(/^v1\.[A-Za-z0-9_-]{60,}$/m);
+    expect(createSealer(ring, "session").open("sid", documented, { now: T })).toEqual({
+      value: '{"user":"alice"}',
+      keyIndex: 0,
+      issuedAt: T,
+      expiresAt: T + 900_000,
+    });
   });
 });
