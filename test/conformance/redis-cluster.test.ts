@@ -78,7 +78,7 @@ async function dump(): Promise<string> {
 describe.skipIf(!available)("redisStore on Redis Cluster", () => {
   describeStoreConformance(
     "redisStore (Redis Cluster, 3 masters + 3 replicas)",
-    async () => redisStore({ client: await clusterClient(), prefix }),
+    async () => redisStore({ client: await clusterClient(), prefix, commandTimeout: 10_000 }),
     { dump, concurrency: 1000 },
   );
 

@@ -57,7 +57,7 @@ describe.skipIf(!available)("redisStore across two processes", () => {
   const prefix = `flagon-procs-${randomBytes(4).toString("hex")}:`;
   beforeAll(async () => {
     redis = await redisForTests();
-    store = redisStore({ url: redis.url, prefix });
+    store = redisStore({ url: redis.url, prefix, commandTimeout: 10_000 });
   });
   afterAll(async () => {
     await store?.close();

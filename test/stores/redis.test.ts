@@ -53,7 +53,9 @@ describe.skipIf(!available)("redisStore on a private redis-server", () => {
 
   beforeAll(async () => {
     server = await startRedisServer();
-    store = redisStore({ url: server.url, prefix: "t:" });
+    // Generous deadline: these tests are about semantics and throughput on a shared machine;
+    // the deadline itself is tested in redis-outage.test.ts.
+    store = redisStore({ url: server.url, prefix: "t:", commandTimeout: 10_000 });
     admin = createClient({ url: server.url });
     admin.on("error", () => undefined);
     await admin.connect();
