@@ -20,7 +20,7 @@ export {
   openFlaskCookie,
   peekFlaskCookie,
 } from "./cookie.js";
-export type { FlaskCookieStoreOptions } from "./store.js";
+export type { FlaskCookieStore, FlaskCookieStoreOptions } from "./store.js";
 export { flaskCookieStore } from "./store.js";
 export type { TypedJSON } from "./typed-json.js";
 export { fromTypedJSON, toTypedJSON } from "./typed-json.js";

@@ -40,6 +40,11 @@ export interface FlaskCookieStoreOptions {
   allowShortSecret?: boolean;
 }
 
+/** A client store that signs with Flask's keys, so `createSessions` needs no `secret` for it. */
+export interface FlaskCookieStore extends ClientStore {
+  readonly ownsKeys: true;
+}
+
 const byteLength = (secret: FlaskSecret): number =>
   typeof secret === "string" ? Buffer.byteLength(secret, "utf8") : secret.length;
 
@@ -83,7 +88,7 @@ function readFlashes(value: unknown): FlashMessage[] | null {
  * Like every cookie store, it cannot merge concurrent requests (the last response wins), and a
  * cookie captured before logout stays valid until it expires.
  */
-export function flaskCookieStore(options: FlaskCookieStoreOptions): ClientStore {
+export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieStore {
   if (options === null || typeof options !== "object") {
     throw new ConfigError("ERR_SECRET_MISSING", "flaskCookieStore needs { secretKey }");
   }
@@ -110,6 +115,7 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): ClientStore 
   return {
     kind: "client",
     defaultCookieName: FLASK_COOKIE_NAME,
+    ownsKeys: true,
 
     decode(value, context): ClientDecodeResult {
       const opened = openFlaskCookie(value, keys, { maxAge, now: context.now });
