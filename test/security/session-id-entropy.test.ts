@@ -14,7 +14,8 @@ describe("session id entropy", () => {
     const malformed: string[] = [];
     for (let i = 0; i < 100_000; i++) {
       const token = randomToken();
-      const ok = token.length >= 43 && /^[A-Za-z0-9_-]+$/.test(token) && Buffer.from(token, "base64url").length === 32;
+      const ok =
+        token.length >= 43 && /^[A-Za-z0-9_-]+$/.test(token) && Buffer.from(token, "base64url").length === 32;
       if (!ok) malformed.push(token);
       seen.add(token);
     }
