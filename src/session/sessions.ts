@@ -332,7 +332,15 @@ export function createSessions<T extends SessionData = SessionData>(
       now - s.meta.lastSeenAt >= config.touchAfterMs;
 
     // New, or emptied: nothing to keep. Flask deletes the cookie of a session that became empty.
-    if (empty) {
+    // Except a loaded server-side record (same id): "empty" is only this request's view, so its change
+    // set is applied like any other and a flash or key a concurrent request added survives (DESIGN.md
+    // guarantees 1-2); the record then expires on its own.
+    const keepServerRecord =
+      store.kind === "server" &&
+      !session.isNew &&
+      state.loadedKey !== undefined &&
+      s.previousId === undefined;
+    if (empty && !keepServerRecord) {
       if (!session.isNew && store.kind === "server" && state.loadedKey !== undefined && changed) {
         await destroyRecord(store, state.loadedKey);
       }
