@@ -190,6 +190,21 @@ describe.skipIf(!available)("redisStore when Redis goes away", () => {
     expect((await sessions.get(key))?.data).toEqual({ a: 1 });
   });
 
+  it("a burst of requests during the first connect all wait for it (one shared wait, no listener pile-up)", async () => {
+    const port = await freePort();
+    const sessions = store({ url: `redis://127.0.0.1:${port}`, commandTimeout: 4000 });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    cleanup.push(async () => process.off("warning", onWarning));
+
+    const burst = Array.from({ length: 50 }, () => sessions.get(sessionKey()));
+    await sleep(200);
+    await server(port);
+    expect(await Promise.all(burst)).toEqual(Array.from({ length: 50 }, () => null));
+    expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("a client the app created without an 'error' listener cannot crash the process", async () => {
     const redis = await server();
     const client = createClient({ url: redis.url, socket: { reconnectStrategy: 100 } });

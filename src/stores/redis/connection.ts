@@ -71,11 +71,33 @@ interface Target {
 
 const STRING_REPLIES = {} as const;
 
+/** close() waits for pending replies, which a stalled server never sends: destroy after `graceMs`. */
+async function closeWithin(
+  connection: { close(): Promise<unknown>; destroy(): void },
+  graceMs: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), graceMs);
+  });
+  try {
+    if ((await Promise.race([connection.close(), late])) === "late") connection.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function clientTarget(client: RedisClientLike): Target {
   let everReady = client.isReady;
   let errorListener: ((error: Error) => void) | undefined;
+  let markReady: () => void = () => undefined;
+  // One shared promise, not one 'ready' listener per waiting request (no listener pile-up).
+  const firstReady = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   const onReady = (): void => {
     everReady = true;
+    markReady();
   };
   return {
     route() {
@@ -89,15 +111,14 @@ function clientTarget(client: RedisClientLike): Target {
       return client.sendCommand(args, { abortSignal: signal, typeMapping: STRING_REPLIES });
     },
     whenReady(signal) {
+      if (client.isReady || signal.aborted) return Promise.resolve();
       return new Promise((resolve) => {
-        if (client.isReady || signal.aborted) return resolve();
         const done = (): void => {
-          client.off("ready", done);
           signal.removeEventListener("abort", done);
           resolve();
         };
-        client.on("ready", done);
         signal.addEventListener("abort", done, { once: true });
+        void firstReady.then(done);
       });
     },
     attach(onError) {
@@ -113,14 +134,7 @@ function clientTarget(client: RedisClientLike): Target {
     async shutdown(graceMs) {
       if (!client.isOpen) return;
       if (!client.isReady) return client.destroy();
-      // close() waits for pending replies, which a stalled server never sends.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), graceMs);
-      });
-      const outcome = await Promise.race([client.close(), late]);
-      clearTimeout(timer);
-      if (outcome === "late") client.destroy();
+      await closeWithin(client, graceMs);
     },
   };
 }
@@ -154,14 +168,7 @@ function clusterTarget(cluster: RedisClusterLike): Target {
       errorListener = undefined;
     },
     async shutdown(graceMs) {
-      if (!cluster.isOpen) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<"late">((resolve) => {
-        timer = setTimeout(() => resolve("late"), graceMs);
-      });
-      const outcome = await Promise.race([cluster.close(), late]);
-      clearTimeout(timer);
-      if (outcome === "late") cluster.destroy();
+      if (cluster.isOpen) await closeWithin(cluster, graceMs);
     },
   };
 }
