@@ -104,6 +104,15 @@ function replaceResponse(c: Context, response: Response): void {
   c.res = response;
 }
 
+/**
+ * Empties the handler's response headers before the error page is built: Hono's `c.html()` and
+ * friends copy the current response's headers, and a 503 must not carry the handler's
+ * `Location` or `Set-Cookie`.
+ */
+function dropResponseHeaders(c: Context): void {
+  for (const name of new Set(c.res.headers.keys())) c.header(name, undefined);
+}
+
 function hasHeaders(headers: Headers): boolean {
   for (const _ of headers.keys()) return true;
   return false;
@@ -161,6 +170,7 @@ export function sessions<T extends SessionData = SessionData>(
       // A response whose session was not written must not be sent (its redirect would race a
       // store that never got the data); other errors (ERR_COOKIE_TOO_LARGE) go to app.onError.
       if (error instanceof SessionStoreError) {
+        dropResponseHeaders(c);
         replaceResponse(c, await onStoreError(error, c));
         return;
       }

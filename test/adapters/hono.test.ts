@@ -208,6 +208,35 @@ describe("flagon/hono store failures", () => {
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 
+  it("builds onStoreError's page after a failed commit without the handler's headers", async () => {
+    const { store, state } = flakyStore();
+    const app = new Hono<{ Variables: SessionVariables<Data> }>();
+    app.use(
+      sessions<Data>({
+        secret: SECRET,
+        store,
+        onStoreError: (_error, c) => {
+          c.header("retry-after", "7");
+          return c.html("<h1>Back soon</h1>", 503);
+        },
+      }),
+    );
+    app.get("/login", (c) => {
+      c.get("session").set("name", "Ada");
+      c.header("x-handler", "1");
+      c.header("set-cookie", "theme=dark; Path=/", { append: true });
+      return c.redirect("/home");
+    });
+    state.failApply = true;
+    const response = await app.request("/login");
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("<h1>Back soon</h1>");
+    expect(response.headers.get("retry-after")).toBe("7");
+    expect(response.headers.get("location")).toBeNull();
+    expect(response.headers.get("x-handler")).toBeNull();
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
   it("uses onStoreError for a friendly page, with the typed error", async () => {
     const { store, state } = flakyStore();
     const seen: unknown[] = [];

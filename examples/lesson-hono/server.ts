@@ -1,0 +1,84 @@
+/**
+ * The Hono lesson app on http://127.0.0.1:3000:
+ * `node --conditions=source --import tsx examples/lesson-hono/server.ts`.
+ * Same settings as the Express app (examples/lesson/config.ts): SECRET_KEY, SESSION_STORE
+ * (sqlite | memory | cookie | redis | flask), REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY
+ * (any value: trust X-Forwarded-Proto), NODE_ENV=production.
+ */
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { FlagonError } from "flagon";
+import { displayPath, type LessonConfig, loadConfig, type OpenedStore, openStore } from "../lesson/config.js";
+import { createApp } from "./app.js";
+
+function secretLine(config: LessonConfig): string {
+  const file = config.secretFile === undefined ? "" : displayPath(config.secretFile);
+  switch (config.secretSource) {
+    case "environment":
+      return "Secret key: SECRET_KEY from the environment.";
+    case "generated":
+      return `Secret key: none was set, so a new one was generated and saved in ${file} (mode 0600). Set SECRET_KEY to use your own.`;
+    case "file":
+      return `Secret key: read from ${file} (set SECRET_KEY to use your own).`;
+  }
+}
+
+async function main(): Promise<void> {
+  let config: LessonConfig;
+  let opened: OpenedStore;
+  let app: ReturnType<typeof createApp>;
+  try {
+    config = loadConfig(process.env);
+    opened = await openStore(config);
+    app = createApp({
+      secret: config.secret,
+      store: opened.store,
+      storeDescription: opened.description,
+      production: config.production,
+      trustProxy: config.trustProxy !== undefined,
+    });
+  } catch (error) {
+    if (error instanceof FlagonError) {
+      console.error(`Cannot start: ${error.message} (${error.code})`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
+  server.once("error", (error: Error) => {
+    console.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+    process.exit(1);
+  });
+  server.once("listening", () => {
+    const { port } = server.address() as AddressInfo;
+    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+    console.log(secretLine(config));
+    console.log(`Sessions: kept ${opened.description}.`);
+    if (!config.production) console.log("Development mode (set NODE_ENV=production for cached templates).");
+    console.log(`Lesson 6 app (Hono) listening on http://${host}:${port}`);
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: closing…`);
+    // Finish in-flight requests, then release the store; give up on stuck connections after 5 s.
+    const force = setTimeout(() => {
+      if ("closeAllConnections" in server) server.closeAllConnections();
+    }, 5000);
+    force.unref();
+    server.close(() => {
+      opened
+        .close()
+        .catch((error: unknown) => console.error(`Closing the session store failed: ${String(error)}`))
+        .finally(() => process.exit(0));
+    });
+    if ("closeIdleConnections" in server) server.closeIdleConnections();
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+await main();

@@ -1,0 +1,337 @@
+/**
+ * The Hono lesson app (examples/lesson-hono): the lesson's routes with every store, CSRF on its
+ * forms, and the same pages, byte for byte, as the Express lesson app for one browsing session.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import { CookieJar } from "tough-cookie";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createApp as createExpressApp } from "../../examples/lesson/app.js";
+import { createApp } from "../../examples/lesson-hono/app.js";
+import { flaskCookieStore } from "../../src/flask/index.js";
+import {
+  cookieStore,
+  createSessions,
+  memoryStore,
+  type ServerStore,
+  type SessionStore,
+  SessionStoreError,
+} from "../../src/index.js";
+import { sqliteStore } from "../../src/stores/sqlite.js";
+
+const SECRET = "lesson-hono-test-secret-0123456789abcdefghij";
+
+let dataDir: string;
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), "flagon-lesson-hono-"));
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** The Hono app on a real server on 127.0.0.1, as `server.ts` runs it. */
+async function startHono(store: SessionStore): Promise<string> {
+  const app = createApp({ secret: SECRET, store, storeDescription: "in the test's store" });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+  });
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function startExpress(store: SessionStore): Promise<string> {
+  const server = createExpressApp({ secret: SECRET, store, storeDescription: "in the test's store" }).listen(
+    0,
+    "127.0.0.1",
+  );
+  await new Promise((resolve) => server.once("listening", resolve));
+  closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+interface Page {
+  status: number;
+  html: string;
+  h1: string | undefined;
+  flashes: string[];
+  headers: Headers;
+}
+
+/**
+ * A browser: a real cookie jar, no redirects followed, and forms posted the way a browser posts
+ * them: with the hidden csrf_token of the last page it showed, and a same-origin Origin header.
+ */
+function browser(base: string) {
+  const jar = new CookieJar();
+  let token: string | undefined;
+  async function request(path: string, init: RequestInit = {}): Promise<Page> {
+    const url = new URL(path, base).toString();
+    const headers = new Headers(init.headers);
+    const cookie = await jar.getCookieString(url);
+    if (cookie !== "") headers.set("cookie", cookie);
+    const response = await fetch(url, { ...init, headers, redirect: "manual" });
+    for (const line of response.headers.getSetCookie()) await jar.setCookie(line, url);
+    const html = await response.text();
+    token = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? token;
+    const flashList = /<ul class="flashes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? "";
+    return {
+      status: response.status,
+      html,
+      h1: /<h1>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.trim(),
+      flashes: [...flashList.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((match) => (match[1] ?? "").trim()),
+      headers: response.headers,
+    };
+  }
+  return {
+    get: (path: string) => request(path),
+    /** Submits a form of the last page (its csrf_token included). */
+    submit: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      request(path, {
+        method: "POST",
+        headers: { origin: base, ...headers },
+        body: new URLSearchParams(token === undefined ? form : { csrf_token: token, ...form }),
+      }),
+    /** A post that carries exactly `form`, like a forged cross-site request. */
+    post: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      request(path, { method: "POST", headers, body: new URLSearchParams(form) }),
+    cookie: async (name: string) => (await jar.getCookies(base)).find((cookie) => cookie.key === name),
+    cookies: async () =>
+      Object.fromEntries((await jar.getCookies(base)).map((cookie) => [cookie.key, cookie.value] as const)),
+    get token() {
+      return token;
+    },
+  };
+}
+
+const stores: Array<[string, () => SessionStore]> = [
+  ["memory", () => memoryStore()],
+  [
+    "sqlite",
+    () => sqliteStore({ path: join(dataDir, `sessions-${Math.random().toString(36).slice(2)}.db`) }),
+  ],
+  ["cookie", () => cookieStore()],
+  ["flask", () => flaskCookieStore({ secretKey: SECRET })],
+];
+
+describe.each(stores)("the Hono lesson app with the %s store", (kind, makeStore) => {
+  const sessionCookie = kind === "flask" ? "session" : "sid";
+  let store: SessionStore;
+  let base: string;
+  beforeAll(() => {
+    store = makeStore();
+  });
+  afterAll(async () => {
+    if (store.kind === "server") await store.close?.();
+  });
+  async function app() {
+    base = await startHono(store);
+    return browser(base);
+  }
+
+  it("sets, reads and deletes session data", async () => {
+    const b = await app();
+    expect((await b.get("/session_get")).h1).toBe("Session not valid.");
+    const set = await b.get("/session_set");
+    expect(set.h1).toBe("Session data set successfully.");
+    expect((await b.cookie(sessionCookie))?.httpOnly).toBe(true);
+    expect(set.headers.get("vary")).toContain("Cookie");
+    expect(set.headers.get("cache-control")).toBe("private, no-store");
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+    expect((await b.get("/session_delete")).h1).toBe("Session data deleted successfully.");
+    expect((await b.get("/session_get")).h1).toBe("Session not valid.");
+  });
+
+  it("sets, reads and deletes a plain cookie", async () => {
+    const b = await app();
+    expect((await b.get("/cookie_set")).h1).toBe("Cookies set successfully.");
+    expect(await b.cookies()).toMatchObject({ cookie_name: "cookie_value" });
+    expect((await b.get("/cookies_get")).h1).toBe("cookie_value");
+    const deleted = await b.get("/cookies_delete");
+    expect(deleted.headers.getSetCookie()[0]).toMatch(
+      /^cookie_name=; .*Expires=Thu, 01 Jan 1970 00:00:00 GMT/,
+    );
+    expect((await b.get("/cookies_get")).h1).toBe("No cookie with this name");
+  });
+
+  it("logs in through the form (token included), flashes once, rotates id and token, logs out", async () => {
+    const b = await app();
+    await b.get("/session_set");
+    const form = await b.get("/login");
+    expect(form.html).toMatch(/<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/);
+    const before = (await b.cookie(sessionCookie))?.value;
+    const tokenBefore = b.token;
+
+    const failed = await b.submit("/login", { username: "leo", password: "nope" });
+    expect(failed.flashes).toEqual(["Login Failed."]);
+    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    expect(loggedIn.status).toBe(200);
+    expect(loggedIn.flashes).toEqual(["Login Successfully."]);
+    expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
+    expect((await b.cookie(sessionCookie))?.value).not.toBe(before);
+    expect(b.token).not.toBe(tokenBefore);
+    expect((await b.get("/")).flashes).toEqual([]);
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+
+    const out = await b.submit("/logout", {});
+    expect(out.status).toBe(303);
+    expect(out.headers.get("location")).toBe("/");
+    expect(out.headers.getSetCookie()).toHaveLength(1);
+    expect(await b.cookie(sessionCookie)).toBeUndefined();
+    expect((await b.get("/")).html).not.toContain("Logged in as");
+  });
+
+  it("refuses forged posts with the 403 page and changes nothing", async () => {
+    const b = await app();
+    await b.get("/login");
+    await b.submit("/login", { username: "leo", password: "1234" });
+    const token = b.token!;
+    const forged = [
+      // No token at all (a plain cross-site form on an old browser).
+      b.post("/logout", {}),
+      // The right token, but sent from another origin.
+      b.post("/logout", { csrf_token: token }, { origin: "https://evil.example" }),
+      b.post("/logout", { csrf_token: token }, { "sec-fetch-site": "cross-site" }),
+      // A guessed token.
+      b.post("/login", { username: "mallory", password: "1234", csrf_token: "x".repeat(43) }),
+    ];
+    for (const page of await Promise.all(forged)) {
+      expect(page.status).toBe(403);
+      expect(page.h1).toBe("This form could not be accepted");
+      expect(page.html).not.toContain(token);
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    }
+    expect((await b.get("/")).html).toContain("Logged in as <strong>leo</strong>");
+  });
+
+  it("answers unknown paths with the friendly 404 page", async () => {
+    const b = await app();
+    const page = await b.get("/no-such-page");
+    expect(page.status).toBe(404);
+    expect(page.h1).toBe("Page not found");
+  });
+});
+
+describe("the Hono lesson app", () => {
+  it("escapes flashed messages (SECURITY 37)", async () => {
+    const store = memoryStore();
+    const core = createSessions({ secret: SECRET, store });
+    const session = await core.load({ headers: {} });
+    session.flash("<script>alert(1)</script>");
+    const headers = new Headers();
+    await core.commit(session, headers);
+    const base = await startHono(store);
+    const cookie = headers.getSetCookie()[0]?.split(";")[0] ?? "";
+    const html = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+    expect(html).toContain("<li>&lt;script&gt;alert(1)&lt;/script&gt;</li>");
+    expect(html).not.toContain("<script>alert(1)</script>");
+  });
+
+  it("answers 503 with the friendly page when the store is down, and keeps serving", async () => {
+    const inner = memoryStore();
+    let down = false;
+    const store: ServerStore = {
+      kind: "server",
+      get: async (key) => {
+        if (down) throw new SessionStoreError("session store read failed");
+        return inner.get(key);
+      },
+      apply: async (key, changes) => {
+        if (down) throw new SessionStoreError("session store write failed");
+        return inner.apply(key, changes);
+      },
+      destroy: (key) => inner.destroy(key),
+    };
+    const base = await startHono(store);
+    const b = browser(base);
+    await b.get("/session_set");
+    down = true;
+    const failed = await b.get("/session_get");
+    expect(failed.status).toBe(503);
+    expect(failed.h1).toBe("Sessions are unavailable right now");
+    expect(failed.headers.get("retry-after")).toBe("5");
+    const fresh = browser(base);
+    const write = await fresh.get("/session_set");
+    expect(write.status).toBe(503);
+    expect(write.h1).toBe("Sessions are unavailable right now");
+    expect(write.headers.get("retry-after")).toBe("5");
+    expect(write.headers.getSetCookie()).toEqual([]);
+    expect((await fetch(`${base}/static/lesson.css`)).status).toBe(200);
+    expect((await fresh.get("/cookie_set")).status).toBe(200);
+    down = false;
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+  });
+
+  it("answers an oversized form with the error page (413), before the CSRF check reads it", async () => {
+    const base = await startHono(memoryStore());
+    const response = await fetch(`${base}/login`, {
+      method: "POST",
+      body: new URLSearchParams({ username: "leo", password: "x".repeat(10_000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.text()).toContain("Something went wrong");
+  });
+
+  it("sends the security headers on pages, errors and static files", async () => {
+    const base = await startHono(memoryStore());
+    for (const path of ["/", "/no-such-page", "/static/lesson.css"]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(response.headers.get("referrer-policy")).toBe("same-origin");
+    }
+  });
+});
+
+describe("the Hono and Express lesson apps", () => {
+  /** Random values (tokens, cookie glimpses) replaced; everything else must match byte for byte. */
+  function normalise(page: Page) {
+    return {
+      status: page.status,
+      location: page.headers.get("location"),
+      varyCookie: /\bCookie\b/.test(page.headers.get("vary") ?? ""),
+      cacheControl: page.headers.get("cache-control")?.replace(/^public, max-age=0$/, "static") ?? null,
+      setCookie: page.headers.getSetCookie().map((line) => line.replace(/^([^=]+)=[^;]+/, "$1=<value>")),
+      // Express writes a "See Other. Redirecting to /" body for redirects; browsers never show it.
+      html: (page.status >= 300 && page.status < 400 ? "" : page.html)
+        .replace(/name="csrf_token" value="[^"]+"/g, 'name="csrf_token" value="<token>"')
+        .replace(/<code>[^<]*…[^<]*<\/code>/g, "<code><glimpse></code>"),
+    };
+  }
+
+  async function walk(base: string) {
+    const b = browser(base);
+    const pages: Array<[string, Page]> = [];
+    const step = async (name: string, page: Promise<Page>) => pages.push([name, await page]);
+    await step("home", b.get("/"));
+    await step("session_set", b.get("/session_set"));
+    await step("session_get", b.get("/session_get"));
+    await step("cookie_set", b.get("/cookie_set"));
+    await step("cookies_get", b.get("/cookies_get"));
+    await step("login form", b.get("/login"));
+    await step("login failed", b.submit("/login", { username: "leo", password: "12345" }));
+    await step("login", b.submit("/login", { username: "leo", password: "1234" }));
+    await step("home logged in", b.get("/"));
+    await step("logout", b.submit("/logout", {}));
+    await step("home after logout", b.get("/"));
+    await step("session_set again", b.get("/session_set"));
+    await step("session_delete", b.get("/session_delete"));
+    await step("session_get after delete", b.get("/session_get"));
+    await step("cookies_delete", b.get("/cookies_delete"));
+    await step("404", b.get("/no-such-page"));
+    await step("413", b.post("/login", { password: "x".repeat(10_000) }));
+    return pages.map(([name, page]) => ({ name, ...normalise(page) }));
+  }
+
+  it("render the same pages with the same headers for the lesson's walk-through", async () => {
+    const hono = await walk(await startHono(memoryStore()));
+    const express = await walk(await startExpress(memoryStore()));
+    expect(hono.map((page) => page.name)).toEqual(express.map((page) => page.name));
+    for (let index = 0; index < hono.length; index++) expect(hono[index]).toEqual(express[index]);
+  });
+});
