@@ -318,7 +318,7 @@ describe("serializeCookie: flagon's contract", () => {
     );
   });
 
-  it.each([
+  it.each<[string, unknown]>([
     ["year 1600", new Date(Date.UTC(1600, 11, 31))],
     ["year 10000", new Date(Date.UTC(10000, 0, 1))],
     ["a date string", "Wed, 02 Jan 2030 03:04:05 GMT"],
