@@ -4,23 +4,22 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLessonToExit, startLesson } from "../e2e/start-lesson.js";
 
-let dataDir: string;
+/** A fresh working directory, as on a fresh machine: `data/` is created in it. */
+let cwd: string;
 beforeAll(() => {
-  dataDir = mkdtempSync(join(tmpdir(), "flagon-lesson-server-"));
+  cwd = mkdtempSync(join(tmpdir(), "flagon-lesson-server-"));
 });
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 describe("npm start (examples/lesson/server.ts)", () => {
   it("starts with a generated secret, says where it is, serves, and stops cleanly on SIGTERM", async () => {
     let cookie = "";
-    const lesson = await startLesson({ DATA_DIR: dataDir });
+    const lesson = await startLesson({ cwd });
     try {
       expect(lesson.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect(lesson.output()).toContain(
-        `a new one was generated and saved in ${join(dataDir, "secret.key")} (mode 0600)`,
-      );
-      expect(lesson.output()).toContain(`Sessions: kept in SQLite (${join(dataDir, "sessions.db")})`);
-      expect(statSync(join(dataDir, "secret.key")).mode & 0o777).toBe(0o600);
+      expect(lesson.output()).toContain("a new one was generated and saved in data/secret.key (mode 0600)");
+      expect(lesson.output()).toContain("Sessions: kept in SQLite (data/sessions.db)");
+      expect(statSync(join(cwd, "data", "secret.key")).mode & 0o777).toBe(0o600);
       const response = await fetch(`${lesson.url}/session_set`);
       expect(response.status).toBe(200);
       expect(response.headers.getSetCookie()[0]).toMatch(/^sid=/);
@@ -32,9 +31,9 @@ describe("npm start (examples/lesson/server.ts)", () => {
     }
     expect(lesson.output()).toContain("SIGTERM: closing");
     // The second start reuses the key and the SQLite file: the session survives the restart.
-    const again = await startLesson({ DATA_DIR: dataDir });
+    const again = await startLesson({ cwd });
     try {
-      expect(again.output()).toContain(`Secret key: read from ${join(dataDir, "secret.key")}`);
+      expect(again.output()).toContain("Secret key: read from data/secret.key");
       const page = await (await fetch(`${again.url}/session_get`, { headers: { cookie } })).text();
       expect(page).toContain("<h1>Leo. Hello, World!.</h1>");
     } finally {
@@ -43,27 +42,25 @@ describe("npm start (examples/lesson/server.ts)", () => {
   });
 
   it("refuses to start in production without SECRET_KEY", async () => {
-    const { code, output } = await runLessonToExit({ NODE_ENV: "production", DATA_DIR: dataDir });
+    const { code, output } = await runLessonToExit({ cwd, env: { NODE_ENV: "production" } });
     expect(code).toBe(1);
     expect(output).toContain("Cannot start: SECRET_KEY is not set");
     expect(output).toContain("ERR_SECRET_MISSING");
   });
 
   it('refuses the lesson\'s "Secret Key" and a short key', async () => {
-    const lesson = await runLessonToExit({ SECRET_KEY: "Secret Key", DATA_DIR: dataDir });
+    const lesson = await runLessonToExit({ cwd, env: { SECRET_KEY: "Secret Key" } });
     expect(lesson.code).toBe(1);
     expect(lesson.output).toContain('the lesson\'s example "Secret Key"');
-    const short = await runLessonToExit({ SECRET_KEY: "short", DATA_DIR: dataDir });
+    const short = await runLessonToExit({ cwd, env: { SECRET_KEY: "short" } });
     expect(short.code).toBe(1);
     expect(short.output).toContain("ERR_SECRET_TOO_SHORT");
   });
 
   it("runs in production with SECRET_KEY and the memory store", async () => {
     const lesson = await startLesson({
-      NODE_ENV: "production",
-      SECRET_KEY: "p".repeat(48),
-      SESSION_STORE: "memory",
-      DATA_DIR: dataDir,
+      cwd,
+      env: { NODE_ENV: "production", SECRET_KEY: "p".repeat(48), SESSION_STORE: "memory" },
     });
     try {
       expect(lesson.output()).toContain("Secret key: SECRET_KEY from the environment.");
