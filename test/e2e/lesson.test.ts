@@ -54,8 +54,12 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
   });
 
   const cookie = async (name: string) => (await context.cookies()).find((c) => c.name === name);
-  const heading = () => page.locator("main h1").innerText();
-  const flashes = () => page.locator("ul.flashes li").allInnerTexts();
+  /** An element's text with whitespace collapsed, as a reader sees it. */
+  const text = async (selector: string) =>
+    ((await page.locator(selector).textContent()) ?? "").replace(/\s+/g, " ").trim();
+  const heading = () => text("main h1");
+  const flashes = async () =>
+    (await page.locator("ul.flashes li").allTextContents()).map((item) => item.replace(/\s+/g, " ").trim());
   /** Clicks and waits for the page it leads to (the URL alone may not change: POST /login → /login). */
   const clickAndLoad = async (selector: string) => {
     await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.locator(selector).click()]);
@@ -83,8 +87,8 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
         "/login",
       ]),
     );
-    expect(await page.locator(".card.browser").innerText()).toContain("No cookies.");
-    expect(await page.locator(".card.server").innerText()).toContain("An empty session.");
+    expect(await text(".card.browser")).toContain("No cookies.");
+    expect(await text(".card.server")).toContain("An empty session.");
     // The stylesheet loaded under the page's CSP.
     expect(await page.locator("header.site").evaluate((el) => getComputedStyle(el).borderBottomStyle)).toBe(
       "solid",
@@ -97,7 +101,7 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     const sid = await cookie("sid");
     expect(sid).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: false, path: "/" });
     expect(sid?.expires).toBe(-1); // a browser-session cookie, as in Flask
-    const server = await page.locator(".card.server").innerText();
+    const server = await text(".card.server");
     expect(server).toContain('"Leo"');
     expect(server).toContain('"Hello, World!"');
     // Page scripts cannot read the session cookie (HttpOnly).
@@ -105,13 +109,13 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
 
     await follow("/session_get");
     expect(await heading()).toBe("Leo. Hello, World!.");
-    expect(await page.locator(".card.browser").innerText()).toContain("session id · HttpOnly · opaque");
+    expect(await text(".card.browser")).toContain("session id · HttpOnly · opaque");
 
     await follow("/session_delete");
     expect(await heading()).toBe("Session data deleted successfully.");
     // The server keeps an emptied record until it expires (so a concurrent request's flash survives);
     // what matters is that the session holds nothing.
-    expect(await page.locator(".card.server").innerText()).toContain("An empty session.");
+    expect(await text(".card.server")).toContain("An empty session.");
     await follow("/session_get");
     expect(await heading()).toBe("Session not valid.");
   });
@@ -128,7 +132,7 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
 
     await follow("/cookies_get");
     expect(await heading()).toBe("cookie_value");
-    expect(await page.locator(".card.browser").innerText()).toContain("cookie_value");
+    expect(await text(".card.browser")).toContain("cookie_value");
 
     await follow("/cookies_delete");
     expect(await heading()).toBe("Cookies deleted successfully.");
@@ -144,7 +148,7 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     await page.fill('input[name="password"]', "wrong");
     await clickAndLoad('input[type="submit"]');
     expect(await flashes()).toEqual(["Login Failed."]);
-    expect(await page.locator("header.site").innerText()).not.toContain("Logged in as");
+    expect(await text("header.site")).not.toContain("Logged in as");
 
     await follow("/login");
     expect(await flashes()).toEqual([]);
@@ -153,7 +157,7 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     await page.fill('input[name="password"]', "1234");
     await clickAndLoad('input[type="submit"]');
     expect(await flashes()).toEqual(["Login Successfully."]);
-    expect(await page.locator("header.site").innerText()).toContain("Logged in as leo");
+    expect(await text("header.site")).toContain("Logged in as leo");
     const after = await cookie("sid");
     expect(after).toMatchObject({ httpOnly: true, sameSite: "Lax" });
     expect(after?.value).not.toBe(before); // a new session id on login
@@ -161,20 +165,29 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     // The next page shows no flashed message: it was consumed when displayed.
     await clickAndLoad("a.brand");
     expect(await flashes()).toEqual([]);
-    expect(await page.locator(".card.server").innerText()).toContain('"leo"');
+    expect(await text(".card.server")).toContain('"leo"');
   });
 
   it("the home page after login shows both sides (screenshot artifact)", async () => {
     await follow("/session_set");
     await follow("/cookie_set");
     await clickAndLoad("a.brand");
-    const browserSide = await page.locator(".card.browser").innerText();
+    const browserSide = await text(".card.browser");
     expect(browserSide).toContain("cookie_value");
     expect(browserSide).toContain("session id · HttpOnly · opaque");
     expect(browserSide).not.toContain((await cookie("sid"))?.value ?? "unreachable");
-    const serverSide = await page.locator(".card.server").innerText();
-    expect(serverSide).toMatch(/name\s+"Leo"/);
-    expect(serverSide).toMatch(/user\s+"leo"/);
+    const serverRows = await page
+      .locator(".card.server tbody tr")
+      .evaluateAll((rows) =>
+        rows.map((row) => [...(row as HTMLTableRowElement).cells].map((cell) => cell.textContent?.trim())),
+      );
+    expect(serverRows).toEqual(
+      expect.arrayContaining([
+        ["user", '"leo"'],
+        ["name", '"Leo"'],
+        ["message", '"Hello, World!"'],
+      ]),
+    );
     await page.screenshot({ path: join(artifacts, `lesson-home-${store}.png`), fullPage: true });
   });
 
@@ -182,9 +195,9 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     await clickAndLoad('header.site button[type="submit"]');
     expect(new URL(page.url()).pathname).toBe("/");
     expect(await cookie("sid")).toBeUndefined();
-    expect(await page.locator("header.site").innerText()).not.toContain("Logged in as");
+    expect(await text("header.site")).not.toContain("Logged in as");
     expect(await page.locator('nav a[href="/login"]').count()).toBe(1);
-    expect(await page.locator(".card.server").innerText()).toContain("An empty session.");
+    expect(await text(".card.server")).toContain("An empty session.");
   });
 
   it("shows the friendly 404 page", async () => {
