@@ -93,6 +93,20 @@ interface Connection {
   db: Database.Database;
   statements: Statements;
   apply: (key: string, changes: ChangeSet, now: number) => void;
+  /** Runs `fn` in one transaction: BEGIN IMMEDIATE when it writes, BEGIN DEFERRED when it only reads. */
+  batch: (write: boolean, fn: () => void) => void;
+}
+
+/** A call that found the lock taken and waits for its turn. */
+interface Waiting {
+  operation: string;
+  write: boolean;
+  run: (connection: Connection) => unknown;
+  started: number;
+  /** `pausedTotal` when it started waiting (see `waitedBy`). */
+  pausedBefore: number;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 const DEFAULT_BUSY_TIMEOUT = 5000;
@@ -133,61 +147,119 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     return connection;
   }
 
-  /** Tail of this store's line of calls waiting for a lock another connection holds. */
-  let lockQueue: Promise<void> = Promise.resolve();
+  /** Calls waiting for a lock another connection holds, oldest first. */
+  let waiting: Waiting[] = [];
+  let polling = false;
+  /** Sum of the pauses the poller took: time waited even when a test fakes the clock. */
+  let pausedTotal = 0;
 
   /**
-   * Runs `operation` (synchronous, on the open connection). If another connection holds the
-   * lock, the call waits in line: one call per store polls the lock, the rest queue behind it
-   * (500 pollers per process would burn the CPU the lock holder needs). Each call gives up
-   * `busyTimeout` ms after it started.
+   * Runs `run` (synchronous, on the open connection). When another connection holds the lock,
+   * the call joins `waiting` and a single poller per store retries for all of them: 500 pollers
+   * per process would burn the CPU the lock holder needs. Each call gives up `busyTimeout` ms
+   * after it started.
    */
-  async function withLock<T>(operation: string, run: (connection: Connection) => T): Promise<T> {
+  function withLock<T>(operation: string, write: boolean, run: (connection: Connection) => T): Promise<T> {
     const started = monotonicNow();
-    try {
-      return run(connect());
-    } catch (error) {
-      if (!isBusy(error) || config.busyTimeout === 0)
-        throw toStoreError(error, file, operation, config.busyTimeout);
+    // Writes queue behind waiting writes (they would find the lock taken); WAL readers never wait for a writer.
+    if (!write || waiting.length === 0) {
+      try {
+        return Promise.resolve(run(connect()));
+      } catch (error) {
+        if (!isBusy(error) || config.busyTimeout === 0) {
+          return Promise.reject(toStoreError(error, file, operation, config.busyTimeout));
+        }
+      }
     }
-    const ahead = lockQueue;
-    let leave = () => {};
-    lockQueue = new Promise<void>((resolve) => {
-      leave = resolve;
+    return new Promise<T>((resolve, reject) => {
+      waiting.push({
+        operation,
+        write,
+        run,
+        started,
+        pausedBefore: pausedTotal,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      if (!polling) void poll();
     });
+  }
+
+  function waitedBy(call: Waiting, now: number): number {
+    return Math.max(now - call.started, pausedTotal - call.pausedBefore);
+  }
+
+  /**
+   * Retries the waiting calls with jittered exponential backoff. Once the lock is free they all
+   * run in ONE transaction (group commit): a process that waited does not then hand the lock
+   * back and forth once per call, so it cannot be starved by a busier neighbour.
+   */
+  async function poll(): Promise<void> {
+    polling = true;
     try {
-      await ahead;
-      return await pollLock(operation, run, started);
+      for (let attempt = 0; waiting.length > 0; ) {
+        const batch = waiting;
+        waiting = [];
+        const busy = runBatch(batch);
+        if (busy === undefined) {
+          attempt = 0;
+          continue;
+        }
+        const now = monotonicNow();
+        const still: Waiting[] = [];
+        for (const call of batch) {
+          if (waitedBy(call, now) >= config.busyTimeout) {
+            call.reject(toStoreError(busy, file, call.operation, config.busyTimeout));
+          } else still.push(call);
+        }
+        waiting = still.concat(waiting);
+        if (waiting.length === 0) break;
+        let soonest = config.busyTimeout;
+        for (const call of waiting) soonest = Math.min(soonest, config.busyTimeout - waitedBy(call, now));
+        const pause = Math.max(
+          0,
+          Math.min(soonest, Math.min(MAX_RETRY_DELAY, 2 ** attempt / 4) * (0.5 + Math.random())),
+        );
+        attempt += 1;
+        await sleep(pause);
+        pausedTotal += pause;
+      }
     } finally {
-      leave();
+      polling = false;
     }
   }
 
-  async function pollLock<T>(
-    operation: string,
-    run: (connection: Connection) => T,
-    started: number,
-  ): Promise<T> {
-    // Time waited is the larger of the clock and the pauses taken: right even when a test fakes the clock
-    // (the pauses use node:timers/promises, which fake timers leave alone).
-    let paused = 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return run(connect());
-      } catch (error) {
-        const waited = Math.max(paused, monotonicNow() - started);
-        if (!isBusy(error) || waited >= config.busyTimeout) {
-          throw toStoreError(error, file, operation, config.busyTimeout);
-        }
-        // Exponential backoff with jitter, so two processes that collided do not retry in lockstep.
-        const pause = Math.min(
-          config.busyTimeout - waited,
-          Math.min(MAX_RETRY_DELAY, 2 ** attempt / 2) * (0.5 + Math.random()),
-        );
-        await sleep(pause);
-        paused += pause;
-      }
+  /** Runs a batch of waiting calls in one transaction; returns the busy error if the lock is still taken. */
+  function runBatch(batch: Waiting[]): unknown {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    try {
+      const connection = connect();
+      connection.batch(
+        batch.some((call) => call.write),
+        () => {
+          for (const call of batch) {
+            try {
+              outcomes.push({ ok: true, value: call.run(connection) });
+            } catch (error) {
+              // A busy error inside the batch aborts all of it (rolled back, retried); any other
+              // error belongs to its call alone (its own savepoint was rolled back).
+              if (isBusy(error)) throw error;
+              outcomes.push({ ok: false, error });
+            }
+          }
+        },
+      );
+    } catch (error) {
+      if (isBusy(error)) return error;
+      for (const call of batch) call.reject(toStoreError(error, file, call.operation, config.busyTimeout));
+      return undefined;
     }
+    batch.forEach((call, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) call.resolve(outcome.value);
+      else call.reject(toStoreError(outcome?.error, file, call.operation, config.busyTimeout));
+    });
+    return undefined;
   }
 
   async function purge(): Promise<number> {
@@ -196,6 +268,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       if (closed) return total;
       const deleted = await withLock(
         "purge",
+        true,
         ({ statements }) => statements.purgeBatch.run(Date.now(), config.purgeBatch).changes,
       );
       total += deleted;
@@ -230,18 +303,18 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     path: file,
 
     get(key: string): Promise<SessionRecord | null> {
-      return withLock("get", ({ statements }) => {
+      return withLock("get", false, ({ statements }) => {
         const row = statements.selectLive.get(key, Date.now());
         return row === undefined ? null : toRecord(row);
       });
     },
 
     apply(key: string, changes: ChangeSet): Promise<void> {
-      return withLock("apply", ({ apply }) => apply(key, changes, Date.now()));
+      return withLock("apply", true, ({ apply }) => apply(key, changes, Date.now()));
     },
 
     async destroy(key: string): Promise<void> {
-      await withLock("destroy", ({ statements }) => statements.remove.run(key));
+      await withLock("destroy", true, ({ statements }) => statements.remove.run(key));
     },
 
     purge(): Promise<number> {
@@ -310,7 +383,14 @@ function prepare(db: Database.Database): Connection {
       meta.permanent ? 1 : 0,
     );
   });
-  return { db, statements, apply: (key, changes, now) => transaction.immediate(key, changes, now) };
+  const batch = db.transaction((fn: () => void) => fn());
+  return {
+    db,
+    statements,
+    // Inside a batch, better-sqlite3 turns this into a savepoint: one call's failure undoes only its own changes.
+    apply: (key, changes, now) => transaction.immediate(key, changes, now),
+    batch: (write, fn) => (write ? batch.immediate(fn) : batch.deferred(fn)),
+  };
 }
 
 function serialize(data: Map<string, unknown>): string {

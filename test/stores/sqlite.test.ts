@@ -410,12 +410,52 @@ describe("sqliteStore: failures become SessionStoreError naming the file", () =>
     await store.get(k);
     const other = connect(store.path);
     other.exec("BEGIN EXCLUSIVE");
-    const release = setTimeout(() => other.exec("COMMIT"), 150);
-    await Promise.all(
+    let released = false;
+    const release = setTimeout(() => {
+      other.exec("COMMIT");
+      released = true;
+    }, 150);
+    const writes = Promise.all(
       Array.from({ length: 200 }, (_, i) => store.apply(k, changes({ set: [[`k${i}`, i]] }))),
     );
+    // Reads do not queue behind the waiting writes: WAL readers never wait for a writer.
+    expect(await store.get(k)).toBeNull();
+    expect(released).toBe(false);
+    await writes;
     clearTimeout(release);
     expect(Object.keys((await store.get(k))?.data ?? {})).toHaveLength(200);
+  });
+
+  it("calls that waited commit together, yet one call's failure fails only that call", async () => {
+    const store = makeStore({ busyTimeout: 5000 });
+    const k = key("group");
+    await store.apply(k, changes({ set: [["base", 0]] }));
+    const other = connect(store.path);
+    other.exec("BEGIN EXCLUSIVE");
+    const release = setTimeout(() => other.exec("COMMIT"), 100);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        store.apply(
+          k,
+          changes({
+            delete: i === 5 ? ["base"] : [],
+            set: [[`k${i}`, i === 5 ? 5n : i]],
+            flashAdd: [flash(`f${i}`)],
+          }),
+        ),
+      ),
+    );
+    clearTimeout(release);
+    expect(results.map((r) => r.status)).toEqual([
+      ...Array(5).fill("fulfilled"),
+      "rejected",
+      ...Array(4).fill("fulfilled"),
+    ]);
+    expect((results[5] as PromiseRejectedResult).reason.code).toBe("ERR_VALUE_NOT_SERIALIZABLE");
+    const record = await store.get(k);
+    const kept = ["base", "k0", "k1", "k2", "k3", "k4", "k6", "k7", "k8", "k9"];
+    expect(Object.keys(record?.data ?? {}).sort()).toEqual(kept);
+    expect(record?.flashes.map((f) => f.id)).toEqual(["f0", "f1", "f2", "f3", "f4", "f6", "f7", "f8", "f9"]);
   });
 
   it("each queued call keeps its own deadline: 50 calls on a stuck lock all fail after about one busyTimeout", async () => {
