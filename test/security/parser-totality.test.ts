@@ -104,7 +104,10 @@ describe("parser totality and prototype safety", () => {
     const jar = new CookieJar("__proto__=x");
     expect(jar.get("__proto__")).toBe("x");
     expect(jar.get("constructor")).toBeUndefined();
-    expect(Object.getPrototypeOf(jar.all())).toBeNull();
+    const all = jar.all();
+    expect(Object.getPrototypeOf(all)).toBeNull();
+    expect(Object.keys(all)).toEqual(["__proto__"]);
+    expect(all.__proto__).toBe("x");
   });
 });
 
