@@ -53,41 +53,47 @@ function run(fixture: string, args: string[]) {
 }
 
 describe("sqliteStore across processes", () => {
-  it("two processes sharing the file, each making 500 concurrent change sets to one session, lose none", async () => {
-    const path = join(root, "shared", "sessions.db");
-    const key = hash("one-session-two-processes");
-    const writers = [
-      run("sqlite-writer.ts", [path, "a", "500", key]),
-      run("sqlite-writer.ts", [path, "b", "500", key]),
-    ];
-    for (const writer of writers) expect(await writer.nextLine()).toBe("ready");
-    // Both have the file open; release them together so their bursts overlap.
-    for (const writer of writers) writer.child.stdin.write("go\n");
-    for (const writer of writers) {
-      expect(await writer.nextLine()).toMatch(/^done 500 /);
-      const [code] = await writer.exited;
-      expect(code, writer.stderr()).toBe(0);
-    }
+  it.each([
+    ["all 500 at once", 500],
+    ["as 10 concurrent loops of 50", 10],
+  ])(
+    "two processes sharing the file, each making 500 concurrent change sets to one session (%s), lose none",
+    async (label, lanes) => {
+      const path = join(root, `shared-${lanes}`, "sessions.db");
+      const key = hash(`one-session-two-processes-${label}`);
+      const writers = [
+        run("sqlite-writer.ts", [path, "a", "500", key, String(lanes)]),
+        run("sqlite-writer.ts", [path, "b", "500", key, String(lanes)]),
+      ];
+      for (const writer of writers) expect(await writer.nextLine()).toBe("ready");
+      // Both have the file open; release them together so their bursts overlap.
+      for (const writer of writers) writer.child.stdin.write("go\n");
+      for (const writer of writers) {
+        expect(await writer.nextLine()).toMatch(/^done 500 /);
+        const [code] = await writer.exited;
+        expect(code, writer.stderr()).toBe(0);
+      }
 
-    const store = sqliteStore({ path, purgeInterval: 0 });
-    try {
-      const record = await store.get(key);
-      const data = record?.data ?? {};
-      expect(Object.keys(data)).toHaveLength(1000);
-      for (let i = 0; i < 500; i++) {
-        expect(data[`a${i}`]).toBe(i);
-        expect(data[`b${i}`]).toBe(i);
+      const store = sqliteStore({ path, purgeInterval: 0 });
+      try {
+        const record = await store.get(key);
+        const data = record?.data ?? {};
+        expect(Object.keys(data)).toHaveLength(1000);
+        for (let i = 0; i < 500; i++) {
+          expect(data[`a${i}`]).toBe(i);
+          expect(data[`b${i}`]).toBe(i);
+        }
+        const flashIds = new Set(record?.flashes.map((flash) => flash.id));
+        expect(flashIds.size).toBe(1000);
+        for (let i = 0; i < 500; i++) {
+          expect(flashIds.has(`a-flash-${i}`)).toBe(true);
+          expect(flashIds.has(`b-flash-${i}`)).toBe(true);
+        }
+      } finally {
+        await store.close();
       }
-      const flashIds = new Set(record?.flashes.map((flash) => flash.id));
-      expect(flashIds.size).toBe(1000);
-      for (let i = 0; i < 500; i++) {
-        expect(flashIds.has(`a-flash-${i}`)).toBe(true);
-        expect(flashIds.has(`b-flash-${i}`)).toBe(true);
-      }
-    } finally {
-      await store.close();
-    }
-  });
+    },
+  );
 
   it("SIGKILL mid-burst leaves a file that opens, passes integrity_check and holds every commit that returned", async () => {
     const path = join(root, "crash", "sessions.db");
