@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createClient } from "redis";
+import { createClient, RESP_TYPES } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { ConfigError, SessionStoreError } from "../../src/errors.js";
 import { createSessions } from "../../src/index.js";
@@ -282,6 +282,26 @@ describe.skipIf(!available)("redisStore on a private redis-server", () => {
       await expect(store.get(key)).resolves.toBeNull(); // another prefix, another namespace
     } finally {
       await prefixed.close();
+    }
+  });
+
+  it("works on an app's client that speaks RESP3 and maps strings to Buffers", async () => {
+    const client = createClient({
+      url: server.url,
+      RESP: 3,
+      commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
+    });
+    await client.connect();
+    const onAppClient = redisStore({ client, prefix: "t:" });
+    try {
+      const key = sessionKey();
+      const f = flash("über");
+      await onAppClient.apply(key, changes({ set: [["name", "Léo"]], flashAdd: [f] }));
+      expect(await onAppClient.get(key)).toMatchObject({ data: { name: "Léo" }, flashes: [f] });
+      expect((await store.get(key))?.data).toEqual({ name: "Léo" }); // same layout as the store's own client
+    } finally {
+      await onAppClient.close();
+      await client.close();
     }
   });
 
