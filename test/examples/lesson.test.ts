@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createClient } from "redis";
 import { CookieJar } from "tough-cookie";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../examples/lesson/app.js";
@@ -17,15 +18,26 @@ import {
   type SessionStore,
   SessionStoreError,
 } from "../../src/index.js";
+import { redisStore } from "../../src/stores/redis.js";
 import { sqliteStore } from "../../src/stores/sqlite.js";
 
 const SECRET = "lesson-integration-test-secret-0123456789abcdef";
+const REDIS_PREFIX = `flagon-lesson-test:${process.pid}:`;
 
 let dataDir: string;
 beforeAll(() => {
   dataDir = mkdtempSync(join(tmpdir(), "flagon-lesson-"));
 });
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dataDir, { recursive: true, force: true });
+  // Leave nothing behind in the shared Redis.
+  const client = createClient({ url: "redis://127.0.0.1:6379" });
+  await client.connect();
+  for await (const keys of client.scanIterator({ MATCH: `${REDIS_PREFIX}*`, COUNT: 100 })) {
+    if (keys.length > 0) await client.del(keys);
+  }
+  await client.close();
+});
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -88,6 +100,7 @@ const stores: Array<[string, () => SessionStore]> = [
     "sqlite",
     () => sqliteStore({ path: join(dataDir, `sessions-${Math.random().toString(36).slice(2)}.db`) }),
   ],
+  ["redis", () => redisStore({ url: "redis://127.0.0.1:6379", prefix: REDIS_PREFIX })],
   ["cookie", () => cookieStore()],
   ["flask", () => flaskCookieStore({ secretKey: SECRET })],
 ];
@@ -173,6 +186,11 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     expect(loggedIn.status).toBe(200);
     expect(loggedIn.flashes).toEqual(["Login Successfully."]);
     expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
+    // One Set-Cookie for the session cookie, however many changes (regenerate, set, flash).
+    const sessionSetCookies = loggedIn.headers
+      .getSetCookie()
+      .filter((line) => line.startsWith(`${sessionCookie}=`));
+    expect(sessionSetCookies).toHaveLength(1);
     const after = (await b.cookie(sessionCookie))?.value;
     expect(after).toBeDefined();
     expect(after).not.toBe(before);
