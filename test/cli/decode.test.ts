@@ -1,0 +1,273 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { EXIT } from "../../src/cli/index.js";
+import { encodeFlaskCookie } from "../../src/flask/index.js";
+import { createSessions, storeKey } from "../../src/session/index.js";
+import { cookieStore } from "../../src/stores/cookie.js";
+import { memoryStore } from "../../src/stores/memory.js";
+import { vectors } from "../flask/load-vectors.js";
+import { run, runJSON } from "./run.js";
+
+const SECRET = "the current secret, at least 32 bytes long";
+const OLD = "the previous secret, also 32 bytes or more";
+const T0 = Date.UTC(2025, 0, 1);
+
+/** A Set-Cookie value written by the real session layer. */
+async function issue(
+  options: Parameters<typeof createSessions>[0],
+  fill: (session: Awaited<ReturnType<ReturnType<typeof createSessions>["load"]>>) => void,
+  secure = false,
+) {
+  const sessions = createSessions(options);
+  const session = await sessions.load({ headers: new Headers(), secure });
+  fill(session);
+  const headers = new Headers();
+  await sessions.commit(session, headers);
+  const [line] = headers.getSetCookie();
+  const [pair] = line!.split(";");
+  const eq = pair!.indexOf("=");
+  return { name: pair!.slice(0, eq), value: pair!.slice(eq + 1), id: session.id };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.setSystemTime(T0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("flagon decode: flagon cookies", () => {
+  it("reads a signed session cookie without a secret, and says it is not verified", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore({ encrypt: false }) }, (s) => {
+      s.set("user", "leo");
+      s.flash("Welcome!", "info");
+    });
+    const { code, json } = await runJSON(["decode", cookie.value]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({
+      format: "flagon-signed",
+      kind: "session",
+      status: "unverified",
+      verified: false,
+      issuedAt: new Date(T0).toISOString(),
+      payload: {
+        data: { user: "leo" },
+        flashes: [{ category: "info", message: "Welcome!" }],
+        permanent: false,
+      },
+    });
+  });
+
+  it("verifies it with the secret and names the secret: current or fallback", async () => {
+    const cookie = await issue({ secret: OLD, store: cookieStore({ encrypt: false }) }, (s) =>
+      s.set("user", "leo"),
+    );
+    const current = await runJSON(["decode", "--secret", OLD, cookie.value]);
+    expect(current.json).toMatchObject({
+      status: "valid",
+      verified: true,
+      secret: { index: 0, role: "current" },
+      name: "sid",
+    });
+    const rotated = await runJSON(["decode", "--secret", SECRET, "--secret", OLD, cookie.value]);
+    expect(rotated.code).toBe(EXIT.ok);
+    expect(rotated.json).toMatchObject({ status: "valid", secret: { index: 1, role: "fallback" } });
+    const human = await run(["decode", "--secret", SECRET, "--secret", OLD, cookie.value]);
+    expect(human.stdout).toMatch(/status\s+valid, verified with secret #2 \(fallback\)/);
+    expect(human.stdout).toContain('"user": "leo"');
+  });
+
+  it("opens a sealed cookie only with the secret; without one it is a usage error", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("cart", [1, 2]));
+    expect(cookie.value).not.toContain("cart");
+    const without = await run(["decode", cookie.value]);
+    expect(without.code).toBe(EXIT.usage);
+    expect(without.stderr).toContain("sealed cookie is encrypted");
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({
+      format: "flagon-sealed",
+      status: "valid",
+      payload: { data: { cart: [1, 2] } },
+    });
+    expect((await run(["decode", "--secret", OLD, cookie.value])).code).toBe(EXIT.invalid);
+  });
+
+  it("a server-side store's cookie shows the store key, never the session id", async () => {
+    const cookie = await issue({ secret: SECRET, store: memoryStore() }, (s) => s.set("user", "leo"));
+    const { code, json, stdout } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({
+      kind: "session-id",
+      status: "valid",
+      payload: { storeKey: storeKey(cookie.id) },
+    });
+    expect(stdout).not.toContain(cookie.id);
+    expect((await run(["decode", cookie.value])).stdout).not.toContain(cookie.id);
+  });
+
+  it("finds the __Host- name flagon uses on HTTPS, and fails with a wrong --name (the MAC binds it)", async () => {
+    const cookie = await issue(
+      { secret: SECRET, store: cookieStore({ encrypt: false }) },
+      (s) => s.set("a", 1),
+      true,
+    );
+    expect(cookie.name).toBe("__Host-sid");
+    expect((await runJSON(["decode", "--secret", SECRET, cookie.value])).json).toMatchObject({
+      name: "__Host-sid",
+      status: "valid",
+    });
+    expect((await run(["decode", "--secret", SECRET, "--name", "other", cookie.value])).code).toBe(
+      EXIT.invalid,
+    );
+    // Pasting "name=value" works too.
+    expect(
+      (await run(["decode", "--secret", SECRET, "--name", "__Host-sid", `__Host-sid=${cookie.value}`])).code,
+    ).toBe(0);
+  });
+
+  it("exits 3 for an expired cookie, signed or sealed, and says it is authentic", async () => {
+    const signed = await issue(
+      { secret: SECRET, store: cookieStore({ encrypt: false }), permanentLifetime: 60 },
+      (s) => s.set("a", 1),
+    );
+    const sealed = await issue({ secret: SECRET, store: cookieStore(), permanentLifetime: 60 }, (s) =>
+      s.set("a", 1),
+    );
+    vi.setSystemTime(T0 + 61_000);
+    for (const cookie of [signed, sealed]) {
+      const { code, json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
+      expect(code).toBe(EXIT.expired);
+      expect(json).toMatchObject({
+        status: "expired",
+        verified: false,
+        reason: "authentic, but not valid at this time",
+      });
+    }
+    expect((await runJSON(["decode", signed.value])).json).toMatchObject({ status: "expired" });
+  });
+
+  it("exits 3 for a cookie issued in the future", async () => {
+    vi.setSystemTime(T0 + 3_600_000);
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    vi.setSystemTime(T0);
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
+    expect(code).toBe(EXIT.expired);
+    expect(json.status).toBe("future");
+  });
+
+  it("exits 1 for a tampered cookie", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore({ encrypt: false }) }, (s) =>
+      s.set("role", "user"),
+    );
+    const parts = cookie.value.split(".");
+    parts[3] = Buffer.from(
+      Buffer.from(parts[3]!, "base64url").toString("utf8").replace('"user"', '"root"'),
+    ).toString("base64url");
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, parts.join(".")]);
+    expect(code).toBe(EXIT.invalid);
+    expect(json.status).toBe("invalid");
+  });
+
+  it("reads secrets from the environment with --secret-env", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    expect(
+      (await run(["decode", "--secret-env", "APP_SECRET", cookie.value], { APP_SECRET: SECRET })).code,
+    ).toBe(0);
+    const missing = await run(["decode", "--secret-env", "NOPE", cookie.value]);
+    expect(missing.code).toBe(EXIT.usage);
+    expect(missing.stderr).toContain("NOPE is not set");
+  });
+
+  it("a secret flagon would refuse is a usage error, and the message does not contain it", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    const { code, stderr } = await run(["decode", "--secret", "hunter2", cookie.value]);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).not.toContain("hunter2");
+  });
+
+  it("reports the size against the 4096-byte limit", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    const { json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
+    expect(json.size).toEqual({
+      name: 3,
+      value: cookie.value.length,
+      total: 3 + cookie.value.length,
+      limit: 4096,
+      headroom: 4096 - 3 - cookie.value.length,
+    });
+  });
+});
+
+describe("flagon decode: Flask cookies", () => {
+  const lesson = vectors.find((v) => v.id === "pub-002-lesson-session")!;
+  const expired = vectors.find((v) => v.id === "pub-056-expired-by-one-second")!;
+
+  it("recognises a Flask cookie and reads it without a secret (typed JSON)", async () => {
+    vi.setSystemTime(lesson.now * 1000);
+    const { code, json } = await runJSON(["decode", lesson.cookie]);
+    expect(code).toBe(0);
+    expect(json).toMatchObject({
+      format: "flask",
+      name: "session",
+      status: "unverified",
+      payload: lesson.expected_session,
+      issuedAt: new Date(lesson.timestamp! * 1000).toISOString(),
+      expiresAt: new Date((lesson.timestamp! + 2_678_400) * 1000).toISOString(),
+    });
+  });
+
+  it("verifies it with Flask's SECRET_KEY (any length), and rejects another key with exit 1", async () => {
+    vi.setSystemTime(lesson.now * 1000);
+    const ok = await runJSON(["decode", "--flask", "--secret", lesson.secret_key, lesson.cookie]);
+    expect(ok.code).toBe(0);
+    expect(ok.json).toMatchObject({
+      status: "valid",
+      verified: true,
+      secret: { index: 0 },
+      payload: lesson.expected_session,
+    });
+    const wrong = await runJSON(["decode", "--flask", "--secret", "another key", lesson.cookie]);
+    expect(wrong.code).toBe(EXIT.invalid);
+    expect(wrong.json).toMatchObject({
+      status: "invalid",
+      verified: false,
+      payload: lesson.expected_session,
+    });
+  });
+
+  it("exits 3 for an expired Flask cookie, and honours --max-age", async () => {
+    vi.setSystemTime(expired.now * 1000);
+    expect((await run(["decode", "--secret", expired.secret_key, expired.cookie])).code).toBe(EXIT.expired);
+    expect((await run(["decode", expired.cookie])).code).toBe(EXIT.expired);
+    const longer = await runJSON([
+      "decode",
+      "--secret",
+      expired.secret_key,
+      "--max-age",
+      "9999999",
+      expired.cookie,
+    ]);
+    expect(longer.code).toBe(0);
+    expect(longer.json.status).toBe("valid");
+  });
+
+  it("shows compression and tuples", async () => {
+    const cookie = encodeFlaskCookie({ big: "z".repeat(400), _flashes: [["message", "hi"]] }, "k");
+    const { json, stdout } = await runJSON(["decode", "--secret", "k", cookie]);
+    expect(json).toMatchObject({ compressed: true, payload: { _flashes: [["message", "hi"]] } });
+    expect(stdout).toContain('"big"');
+  });
+
+  it("garbage is neither format: exit 1", async () => {
+    const { code, json } = await runJSON(["decode", "definitely not a cookie"]);
+    expect(code).toBe(EXIT.invalid);
+    expect(json).toMatchObject({ format: "unknown", status: "invalid" });
+  });
+
+  it("needs exactly one COOKIE", async () => {
+    expect((await run(["decode"])).code).toBe(EXIT.usage);
+    expect((await run(["decode", "a", "b"])).code).toBe(EXIT.usage);
+    expect((await run(["decode", "--max-age", "soon", "a"])).code).toBe(EXIT.usage);
+  });
+});
