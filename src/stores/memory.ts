@@ -51,7 +51,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): ServerStore & { r
   function ensureTimer(): void {
     if (timer === undefined && sweepInterval > 0) {
       timer = setInterval(() => sweep(), sweepInterval);
-      timer.unref();
+      // Workers and some runtimes return a number, not a Node Timeout, from setInterval.
+      (timer as { unref?: () => void }).unref?.();
     }
   }
 
