@@ -3,6 +3,7 @@
  * between processes on one machine (WAL mode; every change set is one `BEGIN IMMEDIATE`
  * transaction, so concurrent writers from any process serialize on SQLite's write lock).
  */
+import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
@@ -218,7 +219,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
         for (const call of waiting) soonest = Math.min(soonest, config.busyTimeout - waitedBy(call, now));
         const pause = Math.max(
           0,
-          Math.min(soonest, Math.min(MAX_RETRY_DELAY, 2 ** attempt / 4) * (0.5 + Math.random())),
+          Math.min(soonest, Math.min(MAX_RETRY_DELAY, 2 ** attempt / 4) * (0.5 + randomInt(1000) / 1000)),
         );
         attempt += 1;
         await sleep(pause);
