@@ -119,8 +119,9 @@ describe("holdResponse", () => {
     const reply = send(url);
     await gate.called;
     await turns();
-    expect(serverRes?.headersSent).toBe(false);
+    // Nothing reached the socket, though the response counts as sent for the handler.
     expect(serverRes?.socket?.bytesWritten).toBe(0);
+    expect(serverRes?.headersSent).toBe(true);
     gate.resolve();
     const { status, headers, body } = await reply;
     expect(status).toBe(302);
@@ -257,7 +258,7 @@ describe("holdResponse", () => {
     const reply = send(url);
     await gate.called;
     await turns();
-    expect(serverRes?.headersSent).toBe(false);
+    expect(serverRes?.socket?.bytesWritten).toBe(0);
     gate.resolve();
     expect((await reply).headers["set-cookie"]).toHaveLength(1);
   });
@@ -328,6 +329,59 @@ describe("holdResponse", () => {
     expect(seen).toEqual(["after end", "prior end, headers present"]);
   });
 
+  it("behaves as sent while held: headersSent, header changes throw, later status and ends are ignored", async () => {
+    const gate = deferredCommit(sessionHeaders());
+    const seen: Record<string, unknown> = {};
+    const url = await listen((_req, res) => {
+      holdResponse(res, { commit: gate.commit, onError: () => res.destroy() });
+      seen.before = res.headersSent;
+      res.statusCode = 201;
+      res.end("first");
+      seen.after = res.headersSent;
+      try {
+        res.setHeader("Content-Length", "999");
+      } catch (error) {
+        seen.setHeader = (error as { code?: string }).code;
+      }
+      try {
+        res.removeHeader("Content-Type");
+      } catch (error) {
+        seen.removeHeader = (error as { code?: string }).code;
+      }
+      res.statusCode = 500;
+      res.end("second");
+      res.write("third");
+    });
+    const reply = send(url);
+    await gate.called;
+    gate.resolve();
+    const { status, body, headers } = await reply;
+    expect(seen).toEqual({
+      before: false,
+      after: true,
+      setHeader: "ERR_HTTP_HEADERS_SENT",
+      removeHeader: "ERR_HTTP_HEADERS_SENT",
+    });
+    expect(status).toBe(201);
+    expect(body).toBe("first");
+    expect(headers["content-length"]).toBe("5");
+  });
+
+  it("a throwing onError destroys the response instead of an unhandled rejection", async () => {
+    const url = await listen((_req, res) => {
+      holdResponse(res, {
+        commit: async () => {
+          throw new Error("store down");
+        },
+        onError: () => {
+          throw new Error("error handler broken");
+        },
+      });
+      res.end("never sent");
+    });
+    await expect(send(url)).rejects.toThrow(/socket hang up|ECONNRESET/);
+  });
+
   it("commits once per response, whatever the handler calls after the first write", async () => {
     let commits = 0;
     const url = await listen((_req, res) => {
@@ -350,9 +404,10 @@ describe("holdResponse", () => {
   });
 
   describe("with express", () => {
+    const errors: Error[] = [];
     function appWith(commit: () => Promise<Headers>): express.Express {
       const app = express();
-      app.use((req, res, next) => {
+      app.use((_req, res, next) => {
         holdResponse(res, { commit, onError: (error) => next(error) });
         next();
       });
@@ -363,13 +418,22 @@ describe("holdResponse", () => {
       app.get("/throws", () => {
         throw new Error("handler failed");
       });
+      app.get("/twice", (_req, res) => {
+        res.send("first");
+        res.send("second"); // an app bug: throws ERR_HTTP_HEADERS_SENT here, as without flagon
+      });
       app.get("/stream", (_req, res) => {
         res.type("text");
         res.write("s1,");
         res.write("s2,");
         res.end("s3");
       });
-      app.use((error: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      app.use((error: Error, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+        errors.push(error);
+        if (res.headersSent) {
+          next(error);
+          return;
+        }
         res.status(error.message === "store down" ? 503 : 500).send(`error: ${error.message}`);
       });
       return app;
@@ -402,6 +466,20 @@ describe("holdResponse", () => {
       expect(reply.body).toBe("error: handler failed");
       expect(reply.headers["set-cookie"]).toHaveLength(1);
       expect(commits).toBe(1);
+    });
+
+    it("a double res.send fails in the handler, as without flagon, and the app keeps serving", async () => {
+      const url = await listenApp(appWith(async () => sessionHeaders()));
+      errors.length = 0;
+      // Express hands the error to finalhandler, which drops the connection of a sent response.
+      await send(`${url}/twice`).then(
+        (reply) => expect(reply.body).toBe("first"),
+        (error: Error) => expect(error.message).toMatch(/socket hang up|ECONNRESET/),
+      );
+      expect(errors.map((error) => (error as Error & { code?: string }).code)).toEqual([
+        "ERR_HTTP_HEADERS_SENT",
+      ]);
+      expect((await send(`${url}/json`)).body).toBe('{"ok":true}');
     });
 
     it("a failed commit reaches Express's error handler with headers still unsent", async () => {

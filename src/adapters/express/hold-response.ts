@@ -103,6 +103,12 @@ function removeAllHeaders(res: ServerResponse): void {
   for (const name of res.getHeaderNames()) res.removeHeader(name);
 }
 
+function headersSentError(): Error {
+  return Object.assign(new Error("Cannot set headers after they are sent to the client"), {
+    code: "ERR_HTTP_HEADERS_SENT",
+  });
+}
+
 /** Holds `res` until `options.commit` has finished. Call once per response, before the handler runs. */
 export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   const original = {
@@ -114,22 +120,61 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   let state: "open" | "holding" | "passing" | "failed" = "open";
   const held: HeldCall[] = [];
   let heldWrite = false;
+  let heldEnd = false;
+  // The status line as it was when the head was (logically) sent; later assignments do not count.
+  let status = { code: 200, message: "" };
 
   function hold(call: HeldCall): void {
     held.push(call);
+    if (call.method === "end") heldEnd = true;
     if (state === "open") {
       state = "holding";
+      status = { code: res.statusCode, message: res.statusMessage };
       void release();
     }
   }
 
   /**
-   * After a failed commit the error response passes through; the abandoned handler may keep
-   * writing once it has ended, which is dropped instead of letting node emit an unhandled
-   * "write after end" error on `res`.
+   * While held, the response behaves as sent, as node's does once its head is out: `headersSent`
+   * is true and changing a header throws ERR_HTTP_HEADERS_SENT (so a double `res.send()` fails in
+   * the handler, as it would without flagon, instead of corrupting the held response).
    */
-  function dropAfterFailure(): boolean {
-    return state === "failed" && res.writableEnded;
+  const sentPrototype = Object.getPrototypeOf(res) as object;
+  Object.defineProperty(res, "headersSent", {
+    configurable: true,
+    enumerable: false,
+    get: () => state === "holding" || (Reflect.get(sentPrototype, "headersSent", res) as boolean),
+  });
+  for (const name of ["setHeader", "setHeaders", "appendHeader", "removeHeader"] as const) {
+    const method = res[name] as unknown as Method | undefined;
+    if (typeof method !== "function") continue;
+    Object.defineProperty(res, name, {
+      configurable: true,
+      writable: true,
+      enumerable: false,
+      value(this: ServerResponse, ...args: unknown[]) {
+        if (state === "holding") throw headersSentError();
+        return method.apply(this, args);
+      },
+    });
+  }
+
+  /**
+   * Calls the handler makes once its response is over are dropped: after a held `end`, or after
+   * the error response that replaced a failed commit has ended (node would emit an unhandled
+   * "write after end" error on `res` for them).
+   */
+  function dropped(): boolean {
+    return (state === "holding" && heldEnd) || (state === "failed" && res.writableEnded);
+  }
+
+  /** Reports an error; a throwing handler must not turn into an unhandled rejection. */
+  function fail(error: unknown): void {
+    try {
+      options.onError(error);
+    } catch (handlerError) {
+      res.destroy(handlerError instanceof Error ? handlerError : new Error(String(handlerError)));
+    }
   }
 
   async function release(): Promise<void> {
@@ -140,12 +185,14 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
       state = "failed";
       held.length = 0;
       removeAllHeaders(res);
-      options.onError(error);
+      fail(error);
       return;
     }
     state = "passing";
     const calls = held.splice(0);
     try {
+      res.statusCode = status.code;
+      res.statusMessage = status.message;
       const first = calls[0];
       if (first?.method === "writeHead") applyWriteHeadHeaders(res, first.headers);
       applySessionHeaders(res, headers);
@@ -160,7 +207,7 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
         }
       }
     } catch (error) {
-      options.onError(error);
+      fail(error);
       return;
     }
     // Held writes answered `false` (backpressure): tell a waiting writer it may go on, unless
@@ -176,17 +223,18 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
       throw new RangeError(`writeHead: invalid status code ${String(args[0])}`);
     }
     // As in node: once the head is (logically) out, it cannot be written again.
-    if (held.length > 0) throw new Error("writeHead: cannot write headers after they are sent");
+    if (held.length > 0) throw headersSentError();
     const reason = typeof args[1] === "string" ? args[1] : undefined;
     const headers = headerPairs(reason === undefined ? args[1] : args[2]);
     // Like node, the status is visible on `res` at once (loggers, later middleware).
     res.statusCode = statusCode;
+    if (reason !== undefined) res.statusMessage = reason;
     hold({ method: "writeHead", statusCode, reason, headers });
     return res;
   }
 
   function write(this: ServerResponse, ...args: unknown[]): boolean {
-    if (dropAfterFailure()) return false;
+    if (dropped()) return false;
     if (state === "passing" || state === "failed") return original.write.apply(this, args) as boolean;
     // Validate now: a bad chunk must throw in the handler, not later during the replay.
     if (!isChunk(args[0])) throw new TypeError("write: chunk must be a string or Uint8Array");
@@ -196,7 +244,7 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   }
 
   function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (dropAfterFailure()) return res;
+    if (dropped()) return res;
     if (state === "passing" || state === "failed") return original.end.apply(this, args) as ServerResponse;
     const chunk = args[0];
     if (chunk !== undefined && chunk !== null && typeof chunk !== "function" && !isChunk(chunk)) {
@@ -207,7 +255,7 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   }
 
   function flushHeaders(this: ServerResponse): void {
-    if (dropAfterFailure()) return;
+    if (dropped()) return;
     if (state === "passing" || state === "failed") original.flushHeaders.apply(this, []);
     else hold({ method: "flushHeaders" });
   }
