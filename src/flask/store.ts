@@ -152,7 +152,8 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
       }
       if (record.permanent) session[PERMANENT_KEY] = true;
       const cookie = encodeFlaskCookie(session, keys, { now: context.now });
-      const bytes = Buffer.byteLength(context.cookieName) + 1 + cookie.length;
+      // RFC 6265bis §5.6: browsers drop a cookie whose name + value exceed 4096 bytes.
+      const bytes = Buffer.byteLength(context.cookieName) + cookie.length;
       if (bytes > MAX_COOKIE_BYTES) {
         throw new CookieError(
           "ERR_COOKIE_TOO_LARGE",
