@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createClient, RESP_TYPES } from "redis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { ConfigError, SessionStoreError } from "../../src/errors.js";
 import { createSessions } from "../../src/index.js";
 import { GET_SCRIPT } from "../../src/stores/redis/scripts.js";
@@ -37,8 +37,9 @@ describe("redisStore options", () => {
     expect(attempt).toThrow(expect.objectContaining({ code: "ERR_INVALID_OPTION" }));
   });
 
-  it("puts a session's three keys in one cluster slot, after the prefix", () => {
+  it("puts a session's three keys in one cluster slot, after the prefix", async () => {
     const store = redisStore({ client: createClient(), prefix: "app:" });
+    onTestFinished(() => store.close());
     const key = sessionKey();
     const keys = store.keysOf(key);
     expect(keys).toEqual({ data: `app:{${key}}:d`, flashes: `app:{${key}}:f`, meta: `app:{${key}}:m` });
