@@ -8,11 +8,23 @@ const SCRIPT = fileURLToPath(new URL("./flask_oracle.py", import.meta.url));
 
 /** Runs one batch of operations through real Flask (test/flask/flask_oracle.py). */
 export function flask<T = unknown>(ops: ReadonlyArray<Record<string, unknown>>): T[] {
-  const output = execFileSync(PYTHON, [SCRIPT], {
-    input: JSON.stringify({ ops }),
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
+  let output: Buffer;
+  try {
+    output = execFileSync(PYTHON, [SCRIPT], {
+      input: JSON.stringify({ ops }),
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? "");
+    if (stderr.includes("No module named 'flask'")) {
+      throw new Error(`${PYTHON} has no Flask: apt-get install -y python3-flask (.ci/run does)`, {
+        cause: error,
+      });
+    }
+    throw new Error(`the Flask oracle failed: ${stderr.slice(-2000)}`, { cause: error });
+  }
   return (JSON.parse(output.toString("utf8")) as { results: T[] }).results;
 }
 
