@@ -356,9 +356,7 @@ export function createSessions<T extends SessionData = SessionData>(
 
     if (s.previousId !== undefined || session.isNew) {
       // Regenerated (login) or brand new: write the whole record under the current id.
-      if (store.kind === "server" && state.loadedKey !== undefined)
-        await destroyRecord(store, state.loadedKey);
-      await writeNew(headers, state, session.id, s.data, remainingFlashes, meta);
+      await writeNew(headers, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
       return;
     }
 
@@ -397,6 +395,8 @@ export function createSessions<T extends SessionData = SessionData>(
     data: ReadonlyMap<string, unknown>,
     flashes: FlashMessage[],
     meta: SessionMeta,
+    /** Key of the record this one replaces (regenerate): deleted only once the new one is stored. */
+    replacesKey?: string,
   ): Promise<void> {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
     // Serialize first: a cookie that cannot be written must fail before the store is touched.
@@ -410,6 +410,8 @@ export function createSessions<T extends SessionData = SessionData>(
         flashConsume: [],
         meta,
       });
+      // Write first, delete second: a failed write leaves the user their old session, not none.
+      if (replacesKey !== undefined) await destroyRecord(store, replacesKey);
     }
     setCookie(headers, state, value, meta);
   }
