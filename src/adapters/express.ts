@@ -154,4 +154,12 @@ export function sessionErrorHandler(options: SessionErrorHandlerOptions = {}): E
   };
 }
 
+export {
+  type CsrfOptions,
+  type CsrfReason,
+  CsrfRejectedError,
+  csrfProtection,
+  type ExpressCsrfErrorHandler,
+  type ExpressCsrfOptions,
+} from "./express-csrf.js";
 export type { Session, Sessions };

@@ -1,3 +1,16 @@
+export {
+  type CsrfInput,
+  type CsrfOptions,
+  type CsrfProtection,
+  type CsrfReason,
+  CsrfRejectedError,
+  type CsrfResult,
+  createCsrfProtection,
+  csrfErrorHtml,
+  DEFAULT_CSRF_FIELD,
+  DEFAULT_CSRF_HEADER,
+  DEFAULT_SAFE_METHODS,
+} from "./csrf.js";
 export type { FlashOptions } from "./flash.js";
 export {
   DEFAULT_PERMANENT_LIFETIME,
