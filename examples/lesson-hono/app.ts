@@ -40,11 +40,8 @@ export interface LessonAppOptions {
   trustProxy?: boolean;
 }
 
-/** Shared with the Express app: the templates, plus this app's own 403 page. */
-const templates = [
-  fileURLToPath(new URL("./templates", import.meta.url)),
-  fileURLToPath(new URL("../lesson/templates", import.meta.url)),
-];
+/** Shared with the Express app: the same templates, 403 page included. */
+const templates = fileURLToPath(new URL("../lesson/templates", import.meta.url));
 const staticFiles = fileURLToPath(new URL("../lesson/static", import.meta.url));
 
 /** Flask's endpoint names (the view functions' names) → paths, for `url_for`. */

@@ -1,12 +1,13 @@
 /**
  * Lesson 6 (Sessions, Cookies and Message Flashing), rebuilt on flagon: the Flask app of the
  * lesson, route for route, on Express 5 + Nunjucks. Flask's `session`, `flash` and
- * `get_flashed_messages` come from `flagon/express`; cookies from flagon's cookie helpers.
+ * `get_flashed_messages` come from `flagon/express`, with CSRF protection on every form (the job
+ * Flask-WTF's `CSRFProtect` does); cookies from flagon's cookie helpers.
  */
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { createSessions, parseCookies, type SessionStore, SessionStoreError, serializeCookie } from "flagon";
-import { sessions } from "flagon/express";
+import { csrfProtection, sessions } from "flagon/express";
 import nunjucks from "nunjucks";
 import { checkLogin } from "./password.js";
 
@@ -97,8 +98,23 @@ export function createApp(options: LessonAppOptions): express.Express {
   // Static files never touch the session: registered before it, they cost no store round trip.
   app.use("/static", express.static(staticFiles, { index: false, maxAge: production ? "1h" : 0 }));
 
+  // Forms are small: a bigger body is refused (413) before anything reads it. Parsed for every
+  // route, because the CSRF check reads the token from the form.
+  app.use(express.urlencoded({ extended: false, limit: "4kb" }));
   const core = createSessions({ secret: options.secret, store: options.store });
   app.use(sessions(core));
+  // Every POST needs the session's token (the hidden csrf_token field of login.html and nav.html)
+  // and must come from this site; anything else gets the 403 page and changes nothing.
+  app.use(
+    csrfProtection({
+      onError: (error, _req, res) => {
+        // Like the error pages: no session shown, no flashed message consumed.
+        res.locals.get_flashed_messages = () => [];
+        res.locals.user = () => undefined;
+        res.render("403.html", { reason: error.reason });
+      },
+    }),
+  );
 
   // The two panels of every page: the cookies the browser sent, and what the server keeps.
   app.use((req, res, next) => {
@@ -173,7 +189,7 @@ export function createApp(options: LessonAppOptions): express.Express {
     res.render("login.html");
   });
 
-  app.post("/login", express.urlencoded({ extended: false, limit: "4kb" }), async (req, res) => {
+  app.post("/login", async (req, res) => {
     const username = typeof req.body?.username === "string" ? req.body.username : "";
     const password = typeof req.body?.password === "string" ? req.body.password : "";
     let flashMessage: string;
