@@ -63,9 +63,14 @@ interface Page {
   headers: Headers;
 }
 
-/** A browser: a real cookie jar (tough-cookie applies Expires, Max-Age, Path…), no redirects followed. */
+/**
+ * A browser: a real cookie jar (tough-cookie applies Expires, Max-Age, Path…), no redirects
+ * followed, and forms submitted as a browser submits them: with the hidden csrf_token of the last
+ * page that had one, and a same-origin Origin header.
+ */
 function browser(base: string) {
   const jar = new CookieJar();
+  let token: string | undefined;
   async function request(path: string, init: RequestInit = {}): Promise<Page> {
     const url = new URL(path, base).toString();
     const headers = new Headers(init.headers);
@@ -74,6 +79,7 @@ function browser(base: string) {
     const response = await fetch(url, { ...init, headers, redirect: "manual" });
     for (const line of response.headers.getSetCookie()) await jar.setCookie(line, url);
     const html = await response.text();
+    token = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? token;
     const flashList = /<ul class="flashes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? "";
     return {
       status: response.status,
@@ -86,8 +92,22 @@ function browser(base: string) {
   return {
     jar,
     get: (path: string) => request(path),
-    post: (path: string, form: Record<string, string>) =>
-      request(path, { method: "POST", body: new URLSearchParams(form) }),
+    /** Submits a form of the last page that had one (its csrf_token included). */
+    submit: (path: string, form: Record<string, string>) => {
+      if (token === undefined) throw new Error("no page with a form was shown yet");
+      return request(path, {
+        method: "POST",
+        headers: { origin: base },
+        body: new URLSearchParams({ csrf_token: token, ...form }),
+      });
+    },
+    /** A post that carries exactly `form` and `headers`, as a forged or scripted request would. */
+    post: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+      request(path, { method: "POST", headers, body: new URLSearchParams(form) }),
+    /** The csrf_token of the last page that had one. */
+    get token() {
+      return token;
+    },
     cookies: async () =>
       Object.fromEntries((await jar.getCookies(base)).map((cookie) => [cookie.key, cookie.value] as const)),
     cookie: async (name: string) => (await jar.getCookies(base)).find((cookie) => cookie.key === name),
@@ -180,9 +200,10 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     expect(form.html).toMatch(/<form action="\/login" method="POST">/);
     expect(form.html).toMatch(/<input type="text" name="username"/);
     expect(form.html).toMatch(/<input type="password" name="password"/);
+    expect(form.html).toMatch(/<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/);
     await b.get("/session_set");
     const before = (await b.cookie(sessionCookie))?.value;
-    const loggedIn = await b.post("/login", { username: "leo", password: "1234" });
+    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
     expect(loggedIn.status).toBe(200);
     expect(loggedIn.flashes).toEqual(["Login Successfully."]);
     expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
@@ -197,6 +218,8 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     // Shown once: the next page has no flashed messages.
     const home = await b.get("/");
     expect(home.flashes).toEqual([]);
+    // No messages, no list (not an empty <ul>).
+    expect(home.html).not.toContain('class="flashes"');
     expect(home.html).toContain("Logged in as <strong>leo</strong>");
     expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
     if (store.kind === "server") {
@@ -208,12 +231,13 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
 
   it("POST /login with anything else flashes Login Failed. and remembers no one", async () => {
     const b = await app();
+    await b.get("/login");
     for (const form of [
       { username: "leo", password: "12345" },
       { username: "Leo", password: "1234" },
       { username: "", password: "" },
     ]) {
-      const page = await b.post("/login", form);
+      const page = await b.submit("/login", form);
       expect(page.status).toBe(200);
       expect(page.flashes).toEqual(["Login Failed."]);
       expect(page.html).not.toContain("Logged in as");
@@ -223,10 +247,15 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
 
   it("POST /logout destroys the session and goes back to /", async () => {
     const b = await app();
-    await b.post("/login", { username: "leo", password: "1234" });
+    await b.get("/login");
+    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    // The logout button carries the token too.
+    expect(page.html).toMatch(
+      /<form action="\/logout" method="POST" class="inline">\s*<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/,
+    );
     const loggedIn = (await b.cookie(sessionCookie))?.value;
     expect(loggedIn).toBeDefined();
-    const out = await b.post("/logout", {});
+    const out = await b.submit("/logout", {});
     expect(out.status).toBe(303);
     expect(out.headers.get("location")).toBe("/");
     expect(out.headers.getSetCookie()).toHaveLength(1);
@@ -236,6 +265,78 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
       const replay = await fetch(`${base}/`, { headers: { cookie: `${sessionCookie}=${loggedIn}` } });
       expect(await replay.text()).not.toContain("Logged in as");
     }
+  });
+
+  it("CSRF: a login post without the page's token, or from another origin, gets the 403 page and logs no one in", async () => {
+    const b = await app();
+    await b.get("/login");
+    const token = b.token!;
+    const refused: Array<[Promise<Page>, string]> = [
+      // A plain form post from anywhere (curl, an old browser): no token at all.
+      [b.post("/login", { username: "leo", password: "1234" }), "missing-token"],
+      // The right token, sent from another site.
+      [
+        b.post(
+          "/login",
+          { username: "leo", password: "1234", csrf_token: token },
+          { origin: "https://evil.example" },
+        ),
+        "origin-mismatch",
+      ],
+      [
+        b.post(
+          "/login",
+          { username: "leo", password: "1234", csrf_token: token },
+          { "sec-fetch-site": "cross-site" },
+        ),
+        "cross-site",
+      ],
+      // A guessed token of the right shape.
+      [b.post("/login", { username: "leo", password: "1234", csrf_token: "A".repeat(43) }), "invalid-token"],
+    ];
+    for (const [request, reason] of refused) {
+      const page = await request;
+      expect(page.status).toBe(403);
+      expect(page.h1).toBe("This form could not be accepted");
+      expect(page.html).toContain(`(CSRF check: ${reason})`);
+      expect(page.html).toContain("Nothing was changed.");
+      // The page echoes nothing from the request, and never says who is logged in.
+      expect(page.html).not.toContain(token);
+      expect(page.html).not.toContain("Logged in as");
+      expect(page.flashes).toEqual([]);
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
+    }
+    expect((await b.get("/")).html).not.toContain("Logged in as");
+    // The same form with the page's token, from this site, works.
+    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    expect(loggedIn.status).toBe(200);
+    expect(loggedIn.flashes).toEqual(["Login Successfully."]);
+  });
+
+  it("CSRF: the token rotates on login, so a logout with the token from before login is refused", async () => {
+    const b = await app();
+    await b.get("/login");
+    const beforeLogin = b.token!;
+    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
+    expect(b.token).toBeDefined();
+    expect(b.token).not.toBe(beforeLogin);
+    const stale = await b.post("/logout", { csrf_token: beforeLogin }, { origin: base });
+    expect(stale.status).toBe(403);
+    expect(stale.html).toContain("(CSRF check: invalid-token)");
+    expect((await b.get("/")).html).toContain("Logged in as <strong>leo</strong>");
+    // The logout button of the current page works.
+    const out = await b.submit("/logout", {});
+    expect(out.status).toBe(303);
+    expect((await b.get("/")).html).not.toContain("Logged in as");
+  });
+
+  it("CSRF: fetch-style clients may send the token in the x-csrf-token header", async () => {
+    const b = await app();
+    await b.get("/login");
+    const page = await b.post("/login", { username: "leo", password: "1234" }, { "x-csrf-token": b.token! });
+    expect(page.status).toBe(200);
+    expect(page.flashes).toEqual(["Login Successfully."]);
   });
 
   it("GET / links to every route and shows what the browser and the server hold", async () => {
@@ -328,6 +429,22 @@ describe("the lesson app", () => {
     expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
   });
 
+  it("a refused post leaves a pending flashed message for the next real page", async () => {
+    const store = memoryStore();
+    const core = createSessions({ secret: SECRET, store });
+    const session = await core.load({ headers: {} });
+    session.flash("Saved for later.");
+    const headers = new Headers();
+    await core.commit(session, headers);
+    const cookie = headers.getSetCookie()[0]?.split(";")[0] ?? "";
+    const base = await start(store);
+    const refused = await fetch(`${base}/logout`, { method: "POST", headers: { cookie } });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain("Saved for later.");
+    const html = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+    expect(html).toContain("<li>Saved for later.</li>");
+  });
+
   it("sends security headers and no X-Powered-By", async () => {
     const base = await start(memoryStore());
     const response = await fetch(`${base}/`);
@@ -336,7 +453,7 @@ describe("the lesson app", () => {
     expect(response.headers.get("x-powered-by")).toBeNull();
   });
 
-  it("answers an oversized login form with an error page, not a crash", async () => {
+  it("answers an oversized login form with an error page (413) before the CSRF check reads it", async () => {
     const base = await start(memoryStore());
     const response = await fetch(`${base}/login`, {
       method: "POST",
