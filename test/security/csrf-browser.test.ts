@@ -1,12 +1,15 @@
 /**
- * CSRF in a real browser (Chromium): the lesson's login and logout forms work as a user submits
- * them, and a page on another site that posts to the app gets the 403 page and changes nothing.
+ * CSRF in a real browser (Chromium), for both lesson apps (Hono and Express): the login and
+ * logout forms work as a user submits them, and a page on another site that posts to the app
+ * gets the 403 page and changes nothing.
  */
+import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../examples/lesson-hono/app.js";
+import { createApp as createExpressApp } from "../../examples/lesson/app.js";
+import { createApp as createHonoApp } from "../../examples/lesson-hono/app.js";
 import { memoryStore } from "../../src/index.js";
 
 const SECRET = "csrf-browser-test-secret-0123456789abcdefgh";
@@ -23,18 +26,27 @@ async function listen(fetchHandler: (request: Request) => Response | Promise<Res
   return { port: (server.address() as AddressInfo).port, close };
 }
 
+async function startHono() {
+  const app = createHonoApp({ secret: SECRET, store: memoryStore(), storeDescription: "in memory" });
+  return listen(app.fetch);
+}
+
+async function startExpress() {
+  const app = createExpressApp({ secret: SECRET, store: memoryStore(), storeDescription: "in memory" });
+  const server = app.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const close: Closer = () => new Promise((resolve) => server.close(() => resolve()));
+  return { port: (server.address() as AddressInfo).port, close };
+}
+
 let browser: Browser;
-let appUrl: string;
-let attackerUrl: string;
 const closers: Closer[] = [];
 
-beforeAll(async () => {
-  const app = createApp({ secret: SECRET, store: memoryStore(), storeDescription: "in memory" });
-  const lesson = await listen(app.fetch);
+/** The app on 127.0.0.1, and the attacker's page that auto-submits a logout form to it (guessed token). */
+async function startSites(start: typeof startHono) {
+  const lesson = await start();
   closers.push(lesson.close);
-  appUrl = `http://127.0.0.1:${lesson.port}`;
-
-  // A page that auto-submits a logout form to the app, with a guessed token.
+  const appUrl = `http://127.0.0.1:${lesson.port}`;
   const attacker = await listen(
     () =>
       new Response(
@@ -46,8 +58,10 @@ beforeAll(async () => {
       ),
   );
   closers.push(attacker.close);
-  attackerUrl = `http://${ATTACKER_HOST}:${attacker.port}/`;
+  return { appUrl, attackerUrl: `http://${ATTACKER_HOST}:${attacker.port}/` };
+}
 
+beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     headless: true,
@@ -68,8 +82,12 @@ afterAll(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-describe("CSRF in Chromium (Hono lesson app)", () => {
+describe.each([
+  ["Hono", startHono],
+  ["Express", startExpress],
+])("CSRF in Chromium (%s lesson app)", (_name, start) => {
   it("the login and logout forms work; a cross-site post gets the 403 page and changes nothing", async () => {
+    const { appUrl, attackerUrl } = await startSites(start);
     const context = await browser.newContext();
     const page = await context.newPage();
     try {
