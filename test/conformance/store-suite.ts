@@ -334,6 +334,37 @@ export function describeSessionConformance(
       }
     });
 
+    it("guarantee 2 through the core: reading the last flash does not lose one a concurrent request adds (server stores)", async () => {
+      if (store.kind !== "server") return;
+      const one = await roundTrip(sessions, undefined, (s) => s.flash("first"));
+      // Two requests with the same cookie, interleaved: A reads (and consumes) "first", B adds "second".
+      const a = await sessions.load({ headers: { cookie: one.cookie }, secure: false });
+      const b = await sessions.load({ headers: { cookie: one.cookie }, secure: false });
+      expect(a.getFlashedMessages()).toEqual(["first"]);
+      b.flash("second");
+      await Promise.all([sessions.commit(a, new Headers()), sessions.commit(b, new Headers())]);
+      let read: unknown;
+      await roundTrip(sessions, one.cookie, (s) => {
+        read = s.getFlashedMessages();
+      });
+      expect(read).toEqual(["second"]);
+    });
+
+    it("guarantee 1 through the core: two requests changing different keys both keep their change (server stores)", async () => {
+      if (store.kind !== "server") return;
+      const one = await roundTrip(sessions, undefined, (s) => s.set("base", 1));
+      const a = await sessions.load({ headers: { cookie: one.cookie }, secure: false });
+      const b = await sessions.load({ headers: { cookie: one.cookie }, secure: false });
+      a.set("fromA", "a");
+      b.set("fromB", "b");
+      await Promise.all([sessions.commit(a, new Headers()), sessions.commit(b, new Headers())]);
+      let data: unknown;
+      await roundTrip(sessions, one.cookie, (s) => {
+        data = s.toJSON();
+      });
+      expect(data).toEqual({ base: 1, fromA: "a", fromB: "b" });
+    });
+
     if (options.dump) {
       const dump = options.dump;
       it("keeps ids hashed at rest: the store holds neither the cookie value nor the raw id", async () => {
