@@ -200,6 +200,48 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     expect(await text(".card.server")).toContain("An empty session.");
   });
 
+  it("CSRF: a login form opened before logging in (another tab) is refused with the friendly page", async () => {
+    const stale = await context.newPage();
+    try {
+      await stale.goto("/login");
+      const staleToken = await stale.locator('input[name="csrf_token"]').getAttribute("value");
+      expect(staleToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // Log in in the first tab: the session id and its CSRF token rotate.
+      await follow("/login");
+      await page.fill('input[name="username"]', "leo");
+      await page.fill('input[name="password"]', "1234");
+      await clickAndLoad('input[type="submit"]');
+      expect(await text("header.site")).toContain("Logged in as leo");
+      // The old tab's form carries the token from before login.
+      await stale.fill('input[name="username"]', "leo");
+      await stale.fill('input[name="password"]', "1234");
+      const [response] = await Promise.all([
+        stale.waitForNavigation({ waitUntil: "load" }),
+        stale.locator('input[type="submit"]').click(),
+      ]);
+      expect(response?.status()).toBe(403);
+      expect(await stale.locator("main h1").textContent()).toBe("This form could not be accepted");
+      expect(await stale.locator("main p").textContent()).toContain("CSRF check: invalid-token");
+      // Reloading gives a fresh form that works.
+      await stale.goto("/login");
+      expect(await stale.locator('main input[name="csrf_token"]').getAttribute("value")).not.toBe(staleToken);
+      await stale.fill('input[name="username"]', "leo");
+      await stale.fill('input[name="password"]', "1234");
+      await Promise.all([
+        stale.waitForNavigation({ waitUntil: "load" }),
+        stale.locator('input[type="submit"]').click(),
+      ]);
+      expect(await stale.locator("ul.flashes li").allTextContents()).toEqual(["Login Successfully."]);
+      // That login rotated the token again: the first tab loads a page to get it, then logs out.
+      await page.goto("/");
+      expect(await text("header.site")).toContain("Logged in as leo");
+      await clickAndLoad('header.site button[type="submit"]');
+      expect(await text("header.site")).not.toContain("Logged in as");
+    } finally {
+      await stale.close();
+    }
+  });
+
   it("shows the friendly 404 page", async () => {
     const response = await page.goto("/lesson-7");
     expect(response?.status()).toBe(404);
