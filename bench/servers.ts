@@ -242,3 +242,6 @@ async function honoServer(): Promise<void> {
 
 if (name.includes("hono")) await honoServer();
 else await expressServer();
+
+// Exit normally on signals so `--cpu-prof` profiles are written.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));
