@@ -119,6 +119,10 @@ export function sessions(options: ExpressSessionsOptions | Sessions<SessionData>
         await core.commit(session, headers);
         return headers;
       },
+      commitSync: () => {
+        const headers = new Headers();
+        return core.commitSync(session, headers) ? headers : undefined;
+      },
       // The handler's layer has already run; this resumes Express's chain at the error handlers.
       onError: (error) => next(asHttpError(error)),
     });

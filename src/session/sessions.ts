@@ -42,10 +42,25 @@ export interface Sessions<T extends SessionData = SessionData> {
    * `CookieError` (`ERR_COOKIE_TOO_LARGE`) when the cookie cannot be written.
    */
   commit(session: Session<T>, headers: Headers): Promise<void>;
+  /**
+   * `commit` without waiting, for adapters' fast path: when the change set needs no store call
+   * (a read, or any change with the cookie store) it appends the headers and returns `true`;
+   * otherwise it does nothing and returns `false` (then call `commit`). Throws like `commit`.
+   */
+  commitSync(session: Session<T>, headers: Headers): boolean;
   /** The cookie name used for a request (`__Host-` prefixed on HTTPS by default). */
   cookieName(secure: boolean): string;
   /** Releases the store (connections, timers, files). */
   close(): Promise<void>;
+}
+
+/** What a commit does: store calls in order, then the headers. */
+interface CommitPlan {
+  io: Array<() => Promise<void>>;
+  vary: boolean;
+  cookie: string;
+  /** The session cookie's Set-Cookie line, if one must be sent. */
+  line: string | undefined;
 }
 
 /** Per-session facts the core keeps beside the `Session` object. */
@@ -274,23 +289,18 @@ export function createSessions<T extends SessionData = SessionData>(
     };
   }
 
-  function setCookie(headers: Headers, state: LoadState, value: string, meta: SessionMeta): void {
+  /** The Set-Cookie line for the session cookie (throws `ERR_COOKIE_TOO_LARGE` before any store I/O). */
+  function cookieLine(state: LoadState, value: string, meta: SessionMeta): string {
     let maxAge: number | undefined;
     if (meta.permanent) {
       maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((meta.expiresAt - state.now) / 1000)));
     }
-    putSetCookie(
-      headers,
-      state.cookieName,
-      serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge)),
-    );
-    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+    return serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge));
   }
 
-  function clearCookie(headers: Headers, state: LoadState): void {
+  function clearLine(state: LoadState): string {
     const attributes = { ...cookieAttributes(state, 0), expires: new Date(0) };
-    putSetCookie(headers, state.cookieName, serializeCookie(state.cookieName, "", attributes));
-    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+    return serializeCookie(state.cookieName, "", attributes);
   }
 
   function cookieValue(id: string, record: SessionRecord, state: LoadState): string {
@@ -300,24 +310,30 @@ export function createSessions<T extends SessionData = SessionData>(
     return idSigner!.sign(state.cookieName, id, { now: state.now });
   }
 
-  async function commit(session: Session<T>, headers: Headers): Promise<void> {
+  /**
+   * What committing a session takes: the store calls to make, in order, and the cookie line to send
+   * once they have succeeded. Computing it does no I/O and changes nothing, so a cookie that cannot
+   * be written fails here, before the store is touched.
+   */
+  function plan(session: Session<T>): CommitPlan {
     const state = states.get(session);
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
     const s = Session.internals(session);
-    if (!s.accessed) return;
-    appendVary(headers, "Cookie");
+    const io: Array<() => Promise<void>> = [];
+    if (!s.accessed) return { io, vary: false, cookie: state.cookieName, line: undefined };
+    const result: CommitPlan = { io, vary: true, cookie: state.cookieName, line: undefined };
     const now = state.now;
 
     if (s.destroyed) {
-      if (store.kind === "server" && state.loadedKey !== undefined)
-        await destroyRecord(store, state.loadedKey);
+      const loadedKey = state.loadedKey;
+      if (store.kind === "server" && loadedKey !== undefined) io.push(() => destroyRecord(store, loadedKey));
       const after = Session.pendingAfterDestroy(session);
       if (after.length > 0) {
-        await writeNew(headers, state, randomToken(32), new Map(), after, freshMeta(now));
+        planNew(result, state, randomToken(32), new Map(), after, freshMeta(now));
       } else if (state.hadCookie) {
-        clearCookie(headers, state);
+        result.line = clearLine(state);
       }
-      return;
+      return result;
     }
 
     const remainingFlashes = [
@@ -341,11 +357,12 @@ export function createSessions<T extends SessionData = SessionData>(
       state.loadedKey !== undefined &&
       s.previousId === undefined;
     if (empty && !keepServerRecord) {
-      if (!session.isNew && store.kind === "server" && state.loadedKey !== undefined && changed) {
-        await destroyRecord(store, state.loadedKey);
+      const loadedKey = state.loadedKey;
+      if (!session.isNew && store.kind === "server" && loadedKey !== undefined && changed) {
+        io.push(() => destroyRecord(store, loadedKey));
       }
-      if (state.hadCookie && (changed || session.isNew)) clearCookie(headers, state);
-      return;
+      if (state.hadCookie && (changed || session.isNew)) result.line = clearLine(state);
+      return result;
     }
 
     const meta: SessionMeta = { ...s.meta };
@@ -356,19 +373,16 @@ export function createSessions<T extends SessionData = SessionData>(
 
     if (s.previousId !== undefined || session.isNew) {
       // Regenerated (login) or brand new: write the whole record under the current id.
-      await writeNew(headers, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
-      return;
+      planNew(result, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
+      return result;
     }
 
-    if (!changed && !touchDue && !state.stale) {
-      // Invalid cookie that was replaced by nothing: clear it (handled above for empty sessions).
-      return;
-    }
+    if (!changed && !touchDue && !state.stale) return result;
 
     if (store.kind === "client") {
       const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
-      setCookie(headers, state, cookieValue(session.id, record, state), meta);
-      return;
+      result.line = cookieLine(state, cookieValue(session.id, record, state), meta);
+      return result;
     }
 
     const key = state.loadedKey!;
@@ -376,20 +390,25 @@ export function createSessions<T extends SessionData = SessionData>(
       clear: s.cleared,
       set: [...s.sets],
       delete: [...s.deletes],
-      flashAdd: s.addedFlashes,
+      flashAdd: [...s.addedFlashes],
       flashConsume: [...s.consumedIds],
       meta,
     };
-    await applyChanges(store, key, changes);
+    io.push(() => applyChanges(store, key, changes));
     // The id did not change: the cookie is re-sent only when its attributes or key must change.
     const permanentRefresh = meta.permanent && (changed || touchDue);
     if (state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)) {
-      setCookie(headers, state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta);
+      result.line = cookieLine(
+        state,
+        cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state),
+        meta,
+      );
     }
+    return result;
   }
 
-  async function writeNew(
-    headers: Headers,
+  function planNew(
+    result: CommitPlan,
     state: LoadState,
     id: string,
     data: ReadonlyMap<string, unknown>,
@@ -397,28 +416,48 @@ export function createSessions<T extends SessionData = SessionData>(
     meta: SessionMeta,
     /** Key of the record this one replaces (regenerate): deleted only once the new one is stored. */
     replacesKey?: string,
-  ): Promise<void> {
+  ): void {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
-    // Serialize first: a cookie that cannot be written must fail before the store is touched.
-    const value = cookieValue(id, record, state);
+    result.line = cookieLine(state, cookieValue(id, record, state), meta);
     if (store.kind === "server") {
-      await applyChanges(store, storeKey(id), {
+      const changes: ChangeSet = {
         clear: true,
         set: [...data],
         delete: [],
         flashAdd: flashes,
         flashConsume: [],
         meta,
-      });
+      };
+      result.io.push(() => applyChanges(store, storeKey(id), changes));
       // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) await destroyRecord(store, replacesKey);
+      if (replacesKey !== undefined) result.io.push(() => destroyRecord(store, replacesKey));
     }
-    setCookie(headers, state, value, meta);
+  }
+
+  function emit(result: CommitPlan, headers: Headers): void {
+    if (result.vary) appendVary(headers, "Cookie");
+    if (result.line === undefined) return;
+    putSetCookie(headers, result.cookie, result.line);
+    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+  }
+
+  async function commit(session: Session<T>, headers: Headers): Promise<void> {
+    const result = plan(session);
+    for (const step of result.io) await step();
+    emit(result, headers);
+  }
+
+  function commitSync(session: Session<T>, headers: Headers): boolean {
+    const result = plan(session);
+    if (result.io.length > 0) return false;
+    emit(result, headers);
+    return true;
   }
 
   return {
     load,
     commit,
+    commitSync,
     cookieName: (secure: boolean) => cookieName(isSecure(secure)),
     close: async () => {
       if (store.kind === "server") await store.close?.();

@@ -502,3 +502,78 @@ describe("holdResponse", () => {
     });
   });
 });
+
+describe("fast path: a commit that needs no store I/O holds nothing", () => {
+  function syncHeaders(): Headers {
+    const headers = new Headers();
+    headers.append("set-cookie", "sid=fast; Path=/; HttpOnly; SameSite=Lax");
+    headers.set("vary", "Cookie");
+    return headers;
+  }
+
+  it("ends the response synchronously with the session headers, keeping a redirect's status", async () => {
+    let endedSynchronously = false;
+    let asyncCommits = 0;
+    const app = express();
+    app.get("/", (_req, res) => {
+      holdResponse(res, {
+        commit: async () => {
+          asyncCommits += 1;
+          return new Headers();
+        },
+        commitSync: syncHeaders,
+        onError: () => {},
+      });
+      res.redirect(302, "/next");
+      endedSynchronously = res.writableEnded;
+    });
+    const reply = await send(await listenApp(app));
+    expect(endedSynchronously).toBe(true);
+    expect(asyncCommits).toBe(0);
+    expect(reply.status).toBe(302);
+    expect(reply.headers.location).toBe("/next");
+    expect(reply.headers["set-cookie"]).toEqual(["sid=fast; Path=/; HttpOnly; SameSite=Lax"]);
+    expect(reply.headers.vary).toMatch(/Cookie/);
+  });
+
+  it("falls back to holding when commitSync answers undefined (a store write is due)", async () => {
+    const commit = deferredCommit(syncHeaders());
+    let endedSynchronously = true;
+    const url = await listen((_req, res) => {
+      holdResponse(res, { commit: commit.commit, commitSync: () => undefined, onError: () => {} });
+      res.end("held");
+      endedSynchronously = res.writableEnded;
+    });
+    const pending = send(url);
+    await commit.called;
+    expect(endedSynchronously).toBe(false);
+    commit.resolve();
+    const reply = await pending;
+    expect(reply.body).toBe("held");
+    expect(reply.headers["set-cookie"]).toEqual(["sid=fast; Path=/; HttpOnly; SameSite=Lax"]);
+  });
+
+  it("a commitSync that throws (cookie too large) reaches onError and sends no partial response", async () => {
+    const errors: unknown[] = [];
+    const url = await listen((_req, res) => {
+      holdResponse(res, {
+        commit: async () => new Headers(),
+        commitSync: () => {
+          throw new Error("too large");
+        },
+        onError: (error) => {
+          errors.push(error);
+          res.statusCode = 500;
+          res.end("error page");
+        },
+      });
+      res.setHeader("x-handler", "1");
+      res.end("handler body");
+    });
+    const reply = await send(url);
+    expect(errors).toHaveLength(1);
+    expect(reply.status).toBe(500);
+    expect(reply.body).toBe("error page");
+    expect(reply.headers["x-handler"]).toBeUndefined();
+  });
+});

@@ -23,6 +23,11 @@ export interface HoldOptions {
   /** Writes the session; resolves with the headers to add (`Set-Cookie`, `Vary`, `Cache-Control`). */
   commit: () => Promise<Headers>;
   /**
+   * The fast path: the session headers when the commit needs no store I/O (a read, or the cookie
+   * store), else `undefined`. Then nothing is held: the first write goes straight out.
+   */
+  commitSync?: () => Headers | undefined;
+  /**
    * Called when `commit` rejects. The held calls are dropped and every header the handler set is
    * removed, so the error response (a 503) starts clean. Also called if replaying a held call throws.
    */
@@ -125,11 +130,31 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   let status = { code: 200, message: "" };
 
   function hold(call: HeldCall): void {
+    if (state === "open" && options.commitSync !== undefined) {
+      let headers: Headers | undefined;
+      try {
+        headers = options.commitSync();
+      } catch (error) {
+        state = "failed";
+        removeAllHeaders(res);
+        fail(error);
+        return;
+      }
+      if (headers !== undefined) {
+        // Nothing to wait for: add the headers and let this first call through at once.
+        state = "passing";
+        status = { code: res.statusCode, message: res.statusMessage };
+        held.push(call);
+        replay(headers);
+        return;
+      }
+    }
     held.push(call);
     if (call.method === "end") heldEnd = true;
     if (state === "open") {
       state = "holding";
       status = { code: res.statusCode, message: res.statusMessage };
+      guardHeaders();
       void release();
     }
   }
@@ -139,24 +164,28 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
    * is true and changing a header throws ERR_HTTP_HEADERS_SENT (so a double `res.send()` fails in
    * the handler, as it would without flagon, instead of corrupting the held response).
    */
-  const sentPrototype = Object.getPrototypeOf(res) as object;
-  Object.defineProperty(res, "headersSent", {
-    configurable: true,
-    enumerable: false,
-    get: () => state === "holding" || (Reflect.get(sentPrototype, "headersSent", res) as boolean),
-  });
-  for (const name of ["setHeader", "setHeaders", "appendHeader", "removeHeader"] as const) {
-    const method = res[name] as unknown as Method | undefined;
-    if (typeof method !== "function") continue;
-    Object.defineProperty(res, name, {
+  // Installed only when a response is actually held (a store write is pending): defining
+  // accessors on the instance costs microseconds, which the fast path does not pay.
+  function guardHeaders(): void {
+    const sentPrototype = Object.getPrototypeOf(res) as object;
+    Object.defineProperty(res, "headersSent", {
       configurable: true,
-      writable: true,
       enumerable: false,
-      value(this: ServerResponse, ...args: unknown[]) {
-        if (state === "holding") throw headersSentError();
-        return method.apply(this, args);
-      },
+      get: () => state === "holding" || (Reflect.get(sentPrototype, "headersSent", res) as boolean),
     });
+    for (const name of ["setHeader", "setHeaders", "appendHeader", "removeHeader"] as const) {
+      const method = res[name] as unknown as Method | undefined;
+      if (typeof method !== "function") continue;
+      Object.defineProperty(res, name, {
+        configurable: true,
+        writable: true,
+        enumerable: false,
+        value(this: ServerResponse, ...args: unknown[]) {
+          if (state === "holding") throw headersSentError();
+          return method.apply(this, args);
+        },
+      });
+    }
   }
 
   /**
@@ -189,6 +218,11 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
       return;
     }
     state = "passing";
+    replay(headers);
+  }
+
+  /** Adds the session headers and replays the held calls, in order. */
+  function replay(headers: Headers): void {
     const calls = held.splice(0);
     try {
       res.statusCode = status.code;
