@@ -15,7 +15,10 @@ const name = process.env.BENCH_SERVER ?? "express-bare";
 const port = Number(process.env.PORT ?? 0);
 const SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const templates = fileURLToPath(new URL("./templates/", import.meta.url));
+// This file also runs compiled, from bench/.build/.
+const templates = fileURLToPath(
+  new URL(import.meta.url.includes("/.build/") ? "../templates/" : "./templates/", import.meta.url),
+);
 const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(templates), {
   autoescape: true,
   noCache: false,
