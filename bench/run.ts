@@ -247,8 +247,15 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   const bareOf = (server: string) => (server.includes("hono") ? "hono-bare" : "express-bare");
   const rows = results.map((r) => {
     const bare = find(bareOf(r.server), r.scenario);
+    // Competitors run on the same framework: express-session, cookie-session and iron-session are
+    // Express middleware, so flagon on Hono is compared with its bare ceiling only.
+    const framework = (server: string) => (server.includes("hono") ? "hono" : "express");
     const competitors = results.filter(
-      (c) => c.scenario === r.scenario && !isFlagon(c.server) && !c.server.endsWith("-bare"),
+      (c) =>
+        c.scenario === r.scenario &&
+        !isFlagon(c.server) &&
+        !c.server.endsWith("-bare") &&
+        framework(c.server) === framework(r.server),
     );
     const best = competitors.sort((a, b) => b.rps - a.rps)[0];
     return {
