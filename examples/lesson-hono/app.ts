@@ -12,6 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import nunjucks from "nunjucks";
 import { checkLogin } from "../lesson/password.js";
+import { glimpse, SECURITY_HEADERS, urlFor } from "../lesson/shared.js";
 
 /** What the lesson keeps in the session. */
 export interface LessonData {
@@ -43,41 +44,6 @@ export interface LessonAppOptions {
 /** Shared with the Express app: the same templates, 403 page included. */
 const templates = fileURLToPath(new URL("../lesson/templates", import.meta.url));
 const staticFiles = fileURLToPath(new URL("../lesson/static", import.meta.url));
-
-/** Flask's endpoint names (the view functions' names) → paths, for `url_for`. */
-const ENDPOINTS: Readonly<Record<string, string>> = {
-  index: "/",
-  session_set: "/session_set",
-  session_get: "/session_get",
-  session_delete: "/session_delete",
-  cookie_set: "/cookie_set",
-  cookie_get: "/cookies_get",
-  cookie_delete: "/cookies_delete",
-  login: "/login",
-  logout: "/logout",
-};
-
-/** Flask's `url_for(endpoint, **values)` for templates; `url_for('static', filename='x.css')` too. */
-function urlFor(endpoint: string, keywords?: { filename?: string }): string {
-  if (endpoint === "static" && typeof keywords?.filename === "string") {
-    return `/static/${encodeURI(keywords.filename)}`;
-  }
-  const path = ENDPOINTS[endpoint];
-  if (path === undefined) throw new Error(`url_for: no endpoint named "${endpoint}"`);
-  return path;
-}
-
-/** What the page shows of a cookie value: session cookies are opaque, so only a glimpse. */
-function glimpse(value: string): string {
-  return value.length <= 24 ? value : `${value.slice(0, 12)}…${value.slice(-6)} (${value.length} characters)`;
-}
-
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "Content-Security-Policy":
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "same-origin",
-};
 
 /** Express's `urlencoded({ limit: "4kb" })` of the Express app. */
 const MAX_FORM_BYTES = 4096;

@@ -8,20 +8,8 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { FlagonError } from "flagon";
-import { displayPath, type LessonConfig, loadConfig, type OpenedStore, openStore } from "../lesson/config.js";
+import { type LessonConfig, loadConfig, type OpenedStore, openStore, secretLine } from "../lesson/config.js";
 import { createApp } from "./app.js";
-
-function secretLine(config: LessonConfig): string {
-  const file = config.secretFile === undefined ? "" : displayPath(config.secretFile);
-  switch (config.secretSource) {
-    case "environment":
-      return "Secret key: SECRET_KEY from the environment.";
-    case "generated":
-      return `Secret key: none was set, so a new one was generated and saved in ${file} (mode 0600). Set SECRET_KEY to use your own.`;
-    case "file":
-      return `Secret key: read from ${file} (set SECRET_KEY to use your own).`;
-  }
-}
 
 async function main(): Promise<void> {
   let config: LessonConfig;

@@ -10,6 +10,7 @@ import { createSessions, parseCookies, type SessionStore, SessionStoreError, ser
 import { csrfProtection, sessions } from "flagon/express";
 import nunjucks from "nunjucks";
 import { checkLogin } from "./password.js";
+import { glimpse, SECURITY_HEADERS, urlFor } from "./shared.js";
 
 declare module "flagon/express" {
   interface SessionData {
@@ -35,34 +36,6 @@ export interface LessonAppOptions {
 const templates = fileURLToPath(new URL("./templates", import.meta.url));
 const staticFiles = fileURLToPath(new URL("./static", import.meta.url));
 
-/** Flask's endpoint names (the view functions' names) → paths, for `url_for`. */
-const ENDPOINTS: Readonly<Record<string, string>> = {
-  index: "/",
-  session_set: "/session_set",
-  session_get: "/session_get",
-  session_delete: "/session_delete",
-  cookie_set: "/cookie_set",
-  cookie_get: "/cookies_get",
-  cookie_delete: "/cookies_delete",
-  login: "/login",
-  logout: "/logout",
-};
-
-/** Flask's `url_for(endpoint, **values)` for templates; `url_for('static', filename='x.css')` too. */
-function urlFor(endpoint: string, keywords?: { filename?: string }): string {
-  if (endpoint === "static" && typeof keywords?.filename === "string") {
-    return `/static/${encodeURI(keywords.filename)}`;
-  }
-  const path = ENDPOINTS[endpoint];
-  if (path === undefined) throw new Error(`url_for: no endpoint named "${endpoint}"`);
-  return path;
-}
-
-/** What the page shows of a cookie value: session cookies are opaque, so only a glimpse. */
-function glimpse(value: string): string {
-  return value.length <= 24 ? value : `${value.slice(0, 12)}…${value.slice(-6)} (${value.length} characters)`;
-}
-
 /** The status an error asks for (body-parser's 413, 400…), else 500. */
 function httpStatus(error: unknown): number {
   const status = (error as { status?: unknown } | null)?.status;
@@ -70,12 +43,7 @@ function httpStatus(error: unknown): number {
 }
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.set({
-    "Content-Security-Policy":
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-  });
+  res.set(SECURITY_HEADERS);
   next();
 }
 

@@ -167,3 +167,16 @@ export async function openStore(config: LessonConfig, cwd: string = process.cwd(
     }
   }
 }
+
+/** The start-up line that says where the secret came from (never the secret). */
+export function secretLine(config: LessonConfig): string {
+  const file = config.secretFile === undefined ? "" : displayPath(config.secretFile);
+  switch (config.secretSource) {
+    case "environment":
+      return "Secret key: SECRET_KEY from the environment.";
+    case "generated":
+      return `Secret key: none was set, so a new one was generated and saved in ${file} (mode 0600). Set SECRET_KEY to use your own.`;
+    case "file":
+      return `Secret key: read from ${file} (set SECRET_KEY to use your own).`;
+  }
+}
