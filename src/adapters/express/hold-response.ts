@@ -80,7 +80,11 @@ function applyWriteHeadHeaders(res: ServerResponse, pairs: HeaderPairs): void {
 
 function mergeVary(res: ServerResponse, value: string): void {
   const current = res.getHeader("vary");
-  const existing = (Array.isArray(current) ? current.join(",") : current === undefined ? "" : String(current))
+  if (current === undefined) {
+    res.setHeader("Vary", value);
+    return;
+  }
+  const existing = (Array.isArray(current) ? current.join(",") : String(current))
     .split(",")
     .map((field) => field.trim())
     .filter((field) => field !== "");
@@ -96,12 +100,12 @@ function mergeVary(res: ServerResponse, value: string): void {
 
 /** Adds the commit's headers: Set-Cookie appended (one per cookie), Vary merged, the rest set. */
 export function applySessionHeaders(res: ServerResponse, headers: Headers): void {
-  for (const cookie of headers.getSetCookie()) res.appendHeader("Set-Cookie", cookie);
-  headers.forEach((value, name) => {
-    if (name === "set-cookie") return;
+  for (const [name, value] of headers) {
+    if (name === "set-cookie") continue;
     if (name === "vary") mergeVary(res, value);
     else res.setHeader(name, value);
-  });
+  }
+  for (const cookie of headers.getSetCookie()) res.appendHeader("Set-Cookie", cookie);
 }
 
 function removeAllHeaders(res: ServerResponse): void {
@@ -114,48 +118,66 @@ function headersSentError(): Error {
   });
 }
 
-/** Holds `res` until `options.commit` has finished. Call once per response, before the handler runs. */
-export function holdResponse(res: ServerResponse, options: HoldOptions): void {
-  const original = {
-    writeHead: res.writeHead as unknown as Method,
-    write: res.write as unknown as Method,
-    end: res.end as unknown as Method,
-    flushHeaders: res.flushHeaders as unknown as Method,
-  };
-  let state: "open" | "holding" | "passing" | "failed" = "open";
-  const held: HeldCall[] = [];
-  let heldWrite = false;
-  let heldEnd = false;
-  // The status line as it was when the head was (logically) sent; later assignments do not count.
-  let status = { code: 200, message: "" };
+type State = "open" | "holding" | "passing" | "failed";
 
-  function hold(call: HeldCall): void {
-    if (state === "open" && options.commitSync !== undefined) {
+/** One response's hold. A class, so a response costs one object and four small wrappers. */
+class Hold {
+  state: State = "open";
+  readonly held: HeldCall[] = [];
+  heldWrite = false;
+  heldEnd = false;
+  // The status line as it was when the head was (logically) sent; later assignments do not count.
+  statusCode = 200;
+  statusMessage = "";
+  readonly originalWriteHead: Method;
+  readonly originalWrite: Method;
+  readonly originalEnd: Method;
+  readonly originalFlushHeaders: Method;
+
+  constructor(
+    readonly res: ServerResponse,
+    readonly options: HoldOptions,
+  ) {
+    this.originalWriteHead = res.writeHead as unknown as Method;
+    this.originalWrite = res.write as unknown as Method;
+    this.originalEnd = res.end as unknown as Method;
+    this.originalFlushHeaders = res.flushHeaders as unknown as Method;
+  }
+
+  passing(): boolean {
+    return this.state === "passing" || this.state === "failed";
+  }
+
+  hold(call: HeldCall): void {
+    const res = this.res;
+    if (this.state === "open" && this.options.commitSync !== undefined) {
       let headers: Headers | undefined;
       try {
-        headers = options.commitSync();
+        headers = this.options.commitSync();
       } catch (error) {
-        state = "failed";
+        this.state = "failed";
         removeAllHeaders(res);
-        fail(error);
+        this.fail(error);
         return;
       }
       if (headers !== undefined) {
         // Nothing to wait for: add the headers and let this first call through at once.
-        state = "passing";
-        status = { code: res.statusCode, message: res.statusMessage };
-        held.push(call);
-        replay(headers);
+        this.state = "passing";
+        this.statusCode = res.statusCode;
+        this.statusMessage = res.statusMessage;
+        this.held.push(call);
+        this.replay(headers);
         return;
       }
     }
-    held.push(call);
-    if (call.method === "end") heldEnd = true;
-    if (state === "open") {
-      state = "holding";
-      status = { code: res.statusCode, message: res.statusMessage };
-      guardHeaders();
-      void release();
+    this.held.push(call);
+    if (call.method === "end") this.heldEnd = true;
+    if (this.state === "open") {
+      this.state = "holding";
+      this.statusCode = res.statusCode;
+      this.statusMessage = res.statusMessage;
+      this.guardHeaders();
+      void this.release();
     }
   }
 
@@ -163,25 +185,27 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
    * While held, the response behaves as sent, as node's does once its head is out: `headersSent`
    * is true and changing a header throws ERR_HTTP_HEADERS_SENT (so a double `res.send()` fails in
    * the handler, as it would without flagon, instead of corrupting the held response).
+   * Installed only when a response is actually held (a store write is pending): defining
+   * accessors on the instance costs microseconds, which the fast path does not pay.
    */
-  // Installed only when a response is actually held (a store write is pending): defining
-  // accessors on the instance costs microseconds, which the fast path does not pay.
-  function guardHeaders(): void {
+  guardHeaders(): void {
+    const res = this.res;
     const sentPrototype = Object.getPrototypeOf(res) as object;
     Object.defineProperty(res, "headersSent", {
       configurable: true,
       enumerable: false,
-      get: () => state === "holding" || (Reflect.get(sentPrototype, "headersSent", res) as boolean),
+      get: () => this.state === "holding" || (Reflect.get(sentPrototype, "headersSent", res) as boolean),
     });
     for (const name of ["setHeader", "setHeaders", "appendHeader", "removeHeader"] as const) {
       const method = res[name] as unknown as Method | undefined;
       if (typeof method !== "function") continue;
+      const hold = this;
       Object.defineProperty(res, name, {
         configurable: true,
         writable: true,
         enumerable: false,
         value(this: ServerResponse, ...args: unknown[]) {
-          if (state === "holding") throw headersSentError();
+          if (hold.state === "holding") throw headersSentError();
           return method.apply(this, args);
         },
       });
@@ -193,109 +217,123 @@ export function holdResponse(res: ServerResponse, options: HoldOptions): void {
    * the error response that replaced a failed commit has ended (node would emit an unhandled
    * "write after end" error on `res` for them).
    */
-  function dropped(): boolean {
-    return (state === "holding" && heldEnd) || (state === "failed" && res.writableEnded);
+  dropped(): boolean {
+    return (this.state === "holding" && this.heldEnd) || (this.state === "failed" && this.res.writableEnded);
   }
 
   /** Reports an error; a throwing handler must not turn into an unhandled rejection. */
-  function fail(error: unknown): void {
+  fail(error: unknown): void {
     try {
-      options.onError(error);
+      this.options.onError(error);
     } catch (handlerError) {
-      res.destroy(handlerError instanceof Error ? handlerError : new Error(String(handlerError)));
+      this.res.destroy(handlerError instanceof Error ? handlerError : new Error(String(handlerError)));
     }
   }
 
-  async function release(): Promise<void> {
+  async release(): Promise<void> {
     let headers: Headers;
     try {
-      headers = await options.commit();
+      headers = await this.options.commit();
     } catch (error) {
-      state = "failed";
-      held.length = 0;
-      removeAllHeaders(res);
-      fail(error);
+      this.state = "failed";
+      this.held.length = 0;
+      removeAllHeaders(this.res);
+      this.fail(error);
       return;
     }
-    state = "passing";
-    replay(headers);
+    this.state = "passing";
+    this.replay(headers);
   }
 
   /** Adds the session headers and replays the held calls, in order. */
-  function replay(headers: Headers): void {
-    const calls = held.splice(0);
+  replay(headers: Headers): void {
+    const res = this.res;
+    const calls = this.held.splice(0);
     try {
-      res.statusCode = status.code;
-      res.statusMessage = status.message;
+      res.statusCode = this.statusCode;
+      res.statusMessage = this.statusMessage;
       const first = calls[0];
       if (first?.method === "writeHead") applyWriteHeadHeaders(res, first.headers);
       applySessionHeaders(res, headers);
       for (const call of calls) {
         if (call.method === "writeHead") {
           const args = call.reason === undefined ? [call.statusCode] : [call.statusCode, call.reason];
-          original.writeHead.apply(res, args);
+          this.originalWriteHead.apply(res, args);
         } else if (call.method === "flushHeaders") {
-          original.flushHeaders.apply(res, []);
+          this.originalFlushHeaders.apply(res, []);
+        } else if (call.method === "write") {
+          this.originalWrite.apply(res, call.args);
         } else {
-          original[call.method].apply(res, call.args);
+          this.originalEnd.apply(res, call.args);
         }
       }
     } catch (error) {
-      fail(error);
+      this.fail(error);
       return;
     }
     // Held writes answered `false` (backpressure): tell a waiting writer it may go on, unless
     // the socket itself is full now, in which case node emits "drain" when it empties.
-    if (heldWrite && !res.writableEnded && !res.writableNeedDrain) res.emit("drain");
+    if (this.heldWrite && !res.writableEnded && !res.writableNeedDrain) res.emit("drain");
   }
 
-  function writeHead(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (state === "passing" || state === "failed")
-      return original.writeHead.apply(this, args) as ServerResponse;
+  writeHead(target: ServerResponse, args: unknown[]): ServerResponse {
+    if (this.passing()) return this.originalWriteHead.apply(target, args) as ServerResponse;
     const statusCode = Number(args[0]);
     if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 999) {
       throw new RangeError(`writeHead: invalid status code ${String(args[0])}`);
     }
     // As in node: once the head is (logically) out, it cannot be written again.
-    if (held.length > 0) throw headersSentError();
+    if (this.held.length > 0) throw headersSentError();
     const reason = typeof args[1] === "string" ? args[1] : undefined;
     const headers = headerPairs(reason === undefined ? args[1] : args[2]);
     // Like node, the status is visible on `res` at once (loggers, later middleware).
-    res.statusCode = statusCode;
-    if (reason !== undefined) res.statusMessage = reason;
-    hold({ method: "writeHead", statusCode, reason, headers });
-    return res;
+    this.res.statusCode = statusCode;
+    if (reason !== undefined) this.res.statusMessage = reason;
+    this.hold({ method: "writeHead", statusCode, reason, headers });
+    return this.res;
   }
 
-  function write(this: ServerResponse, ...args: unknown[]): boolean {
-    if (dropped()) return false;
-    if (state === "passing" || state === "failed") return original.write.apply(this, args) as boolean;
+  write(target: ServerResponse, args: unknown[]): boolean {
+    if (this.dropped()) return false;
+    if (this.passing()) return this.originalWrite.apply(target, args) as boolean;
     // Validate now: a bad chunk must throw in the handler, not later during the replay.
     if (!isChunk(args[0])) throw new TypeError("write: chunk must be a string or Uint8Array");
-    heldWrite = true;
-    hold({ method: "write", args });
+    this.heldWrite = true;
+    this.hold({ method: "write", args });
     return false;
   }
 
-  function end(this: ServerResponse, ...args: unknown[]): ServerResponse {
-    if (dropped()) return res;
-    if (state === "passing" || state === "failed") return original.end.apply(this, args) as ServerResponse;
+  end(target: ServerResponse, args: unknown[]): ServerResponse {
+    if (this.dropped()) return this.res;
+    if (this.passing()) return this.originalEnd.apply(target, args) as ServerResponse;
     const chunk = args[0];
     if (chunk !== undefined && chunk !== null && typeof chunk !== "function" && !isChunk(chunk)) {
       throw new TypeError("end: chunk must be a string or Uint8Array");
     }
-    hold({ method: "end", args });
-    return res;
+    this.hold({ method: "end", args });
+    return this.res;
   }
 
-  function flushHeaders(this: ServerResponse): void {
-    if (dropped()) return;
-    if (state === "passing" || state === "failed") original.flushHeaders.apply(this, []);
-    else hold({ method: "flushHeaders" });
+  flushHeaders(target: ServerResponse): void {
+    if (this.dropped()) return;
+    if (this.passing()) this.originalFlushHeaders.apply(target, []);
+    else this.hold({ method: "flushHeaders" });
   }
+}
 
-  res.writeHead = writeHead as unknown as ServerResponse["writeHead"];
-  res.write = write as unknown as ServerResponse["write"];
-  res.end = end as unknown as ServerResponse["end"];
-  res.flushHeaders = flushHeaders;
+/** Holds `res` until `options.commit` has finished. Call once per response, before the handler runs. */
+export function holdResponse(res: ServerResponse, options: HoldOptions): void {
+  const hold = new Hold(res, options);
+  res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
+    return hold.writeHead(this, args);
+  } as unknown as ServerResponse["writeHead"];
+  res.write = function write(this: ServerResponse, ...args: unknown[]) {
+    return hold.write(this, args);
+  } as unknown as ServerResponse["write"];
+  res.end = function end(this: ServerResponse, ...args: unknown[]) {
+    return hold.end(this, args);
+  } as unknown as ServerResponse["end"];
+  res.flushHeaders = function flushHeaders(this: ServerResponse) {
+    hold.flushHeaders(this);
+  };
 }
