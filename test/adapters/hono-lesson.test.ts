@@ -7,7 +7,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
-import { CookieJar } from "tough-cookie";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createApp as createExpressApp } from "../../examples/lesson/app.js";
 import { createApp } from "../../examples/lesson-hono/app.js";
@@ -21,6 +20,7 @@ import {
   SessionStoreError,
 } from "../../src/index.js";
 import { sqliteStore } from "../../src/stores/sqlite.js";
+import { browser, type Page } from "../helpers/lesson-browser.js";
 
 const SECRET = "lesson-hono-test-secret-0123456789abcdefghij";
 
@@ -53,60 +53,6 @@ async function startExpress(store: SessionStore): Promise<string> {
   await new Promise((resolve) => server.once("listening", resolve));
   closers.push(() => new Promise((resolve) => server.close(() => resolve())));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-interface Page {
-  status: number;
-  html: string;
-  h1: string | undefined;
-  flashes: string[];
-  headers: Headers;
-}
-
-/**
- * A browser: a real cookie jar, no redirects followed, and forms posted the way a browser posts
- * them: with the hidden csrf_token of the last page it showed, and a same-origin Origin header.
- */
-function browser(base: string) {
-  const jar = new CookieJar();
-  let token: string | undefined;
-  async function request(path: string, init: RequestInit = {}): Promise<Page> {
-    const url = new URL(path, base).toString();
-    const headers = new Headers(init.headers);
-    const cookie = await jar.getCookieString(url);
-    if (cookie !== "") headers.set("cookie", cookie);
-    const response = await fetch(url, { ...init, headers, redirect: "manual" });
-    for (const line of response.headers.getSetCookie()) await jar.setCookie(line, url);
-    const html = await response.text();
-    token = /name="csrf_token" value="([^"]+)"/.exec(html)?.[1] ?? token;
-    const flashList = /<ul class="flashes">([\s\S]*?)<\/ul>/.exec(html)?.[1] ?? "";
-    return {
-      status: response.status,
-      html,
-      h1: /<h1>([\s\S]*?)<\/h1>/.exec(html)?.[1]?.trim(),
-      flashes: [...flashList.matchAll(/<li>([\s\S]*?)<\/li>/g)].map((match) => (match[1] ?? "").trim()),
-      headers: response.headers,
-    };
-  }
-  return {
-    get: (path: string) => request(path),
-    /** Submits a form of the last page (its csrf_token included). */
-    submit: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-      request(path, {
-        method: "POST",
-        headers: { origin: base, ...headers },
-        body: new URLSearchParams(token === undefined ? form : { csrf_token: token, ...form }),
-      }),
-    /** A post that carries exactly `form`, like a forged cross-site request. */
-    post: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-      request(path, { method: "POST", headers, body: new URLSearchParams(form) }),
-    cookie: async (name: string) => (await jar.getCookies(base)).find((cookie) => cookie.key === name),
-    cookies: async () =>
-      Object.fromEntries((await jar.getCookies(base)).map((cookie) => [cookie.key, cookie.value] as const)),
-    get token() {
-      return token;
-    },
-  };
 }
 
 const stores: Array<[string, () => SessionStore]> = [
