@@ -5,68 +5,19 @@
  * (sqlite | memory | cookie | redis | flask), REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY
  * (any value: trust X-Forwarded-Proto), NODE_ENV=production.
  */
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { serve } from "@hono/node-server";
-import { FlagonError } from "flagon";
-import { type LessonConfig, loadConfig, type OpenedStore, openStore, secretLine } from "../lesson/config.js";
+import { serveLesson } from "../lesson/serve.js";
 import { createApp } from "./app.js";
 
-async function main(): Promise<void> {
-  let config: LessonConfig;
-  let opened: OpenedStore;
-  let app: ReturnType<typeof createApp>;
-  try {
-    config = loadConfig(process.env);
-    opened = await openStore(config);
-    app = createApp({
-      secret: config.secret,
-      store: opened.store,
-      storeDescription: opened.description,
-      production: config.production,
-      trustProxy: config.trustProxy !== undefined,
-    });
-  } catch (error) {
-    if (error instanceof FlagonError) {
-      console.error(`Cannot start: ${error.message} (${error.code})`);
-      process.exit(1);
-    }
-    throw error;
-  }
-
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host });
-  server.once("error", (error: Error) => {
-    console.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
-    process.exit(1);
+await serveLesson("Lesson 6 app (Hono)", (config, opened) => {
+  const app = createApp({
+    secret: config.secret,
+    store: opened.store,
+    storeDescription: opened.description,
+    production: config.production,
+    trustProxy: config.trustProxy !== undefined,
   });
-  server.once("listening", () => {
-    const { port } = server.address() as AddressInfo;
-    const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-    console.log(secretLine(config));
-    console.log(`Sessions: kept ${opened.description}.`);
-    if (!config.production) console.log("Development mode (set NODE_ENV=production for cached templates).");
-    console.log(`Lesson 6 app (Hono) listening on http://${host}:${port}`);
-  });
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal}: closing…`);
-    // Finish in-flight requests, then release the store; give up on stuck connections after 5 s.
-    const force = setTimeout(() => {
-      if ("closeAllConnections" in server) server.closeAllConnections();
-    }, 5000);
-    force.unref();
-    server.close(() => {
-      opened
-        .close()
-        .catch((error: unknown) => console.error(`Closing the session store failed: ${String(error)}`))
-        .finally(() => process.exit(0));
-    });
-    if ("closeIdleConnections" in server) server.closeIdleConnections();
-  };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
-}
-
-await main();
+  // @hono/node-server listens with node:http by default.
+  return serve({ fetch: app.fetch, port: config.port, hostname: config.host }) as Server;
+});
