@@ -1,5 +1,6 @@
 import { Buffer } from "node:buffer";
-import { FlagonError } from "../errors.js";
+import { ConfigError, FlagonError } from "../errors.js";
+import type { Keyring } from "./keyring.js";
 
 /** What `verify`/`open` return for an authentic, unexpired value. Times are ms since the Unix epoch. */
 export interface Verified {
@@ -104,4 +105,18 @@ export function decodeBase64urlStrict(text: string): Buffer | null {
     if ((rem === 2 && (last & 0x0f) !== 0) || (rem === 3 && (last & 0x03) !== 0)) return null;
   }
   return Buffer.from(text, "base64url");
+}
+
+/**
+ * The keys a signer or sealer uses for `purpose` (index 0 writes), after checking its arguments:
+ * a misconfigured factory fails when it is created, not on the first request.
+ */
+export function purposeKeys(factory: string, keyring: Keyring, prefix: string, purpose: string): Buffer[] {
+  if (typeof keyring?.keys !== "function") {
+    throw new ConfigError("ERR_INVALID_OPTION", `${factory} needs a Keyring`);
+  }
+  if (typeof purpose !== "string" || purpose.length === 0) {
+    throw new ConfigError("ERR_INVALID_OPTION", `${factory} needs a non-empty purpose`);
+  }
+  return keyring.keys(prefix + purpose);
 }

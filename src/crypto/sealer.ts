@@ -1,6 +1,5 @@
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv } from "node:crypto";
-import { ConfigError } from "../errors.js";
 import {
   assertWellFormed,
   type CheckOptions,
@@ -10,6 +9,7 @@ import {
   isCurrent,
   issueTimes,
   isWellFormed,
+  purposeKeys,
   VERSION,
   type Verified,
 } from "./claims.js";
@@ -58,13 +58,7 @@ function aadFor(name: string): Buffer {
 export const OPENED_CACHE_LIMIT = 512;
 
 export function createSealer(keyring: Keyring, purpose: string): Sealer {
-  if (typeof keyring?.keys !== "function") {
-    throw new ConfigError("ERR_INVALID_OPTION", "createSealer needs a Keyring");
-  }
-  if (typeof purpose !== "string" || purpose.length === 0) {
-    throw new ConfigError("ERR_INVALID_OPTION", "createSealer needs a non-empty purpose");
-  }
-  const keys = keyring.keys(SEALER_KEY_PREFIX + purpose);
+  const keys = purposeKeys("createSealer", keyring, SEALER_KEY_PREFIX, purpose);
   const primary = keys[0]!;
   // Values this sealer has already authenticated, keyed by the exact text and cookie name: a browser
   // sends the same cookie on every request, and AES-GCM setup is the costliest step of a read

@@ -1,6 +1,5 @@
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { ConfigError } from "../errors.js";
 import {
   assertWellFormed,
   type CheckOptions,
@@ -9,6 +8,7 @@ import {
   isCurrent,
   issueTimes,
   isWellFormed,
+  purposeKeys,
   VERSION,
   type Verified,
 } from "./claims.js";
@@ -47,13 +47,7 @@ const expectedScratch = Buffer.alloc(MAC_CHARS);
 const givenScratch = Buffer.alloc(MAC_CHARS);
 
 export function createSigner(keyring: Keyring, purpose: string): Signer {
-  if (typeof keyring?.keys !== "function") {
-    throw new ConfigError("ERR_INVALID_OPTION", "createSigner needs a Keyring");
-  }
-  if (typeof purpose !== "string" || purpose.length === 0) {
-    throw new ConfigError("ERR_INVALID_OPTION", "createSigner needs a non-empty purpose");
-  }
-  const keys = keyring.keys(SIGNER_KEY_PREFIX + purpose);
+  const keys = purposeKeys("createSigner", keyring, SIGNER_KEY_PREFIX, purpose);
   const primary = keys[0]!;
 
   // One update call: the body is ASCII, so UTF-8 of the joined string is exactly body || 0x00 || UTF-8(name).
