@@ -5,6 +5,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["source"] } },
   test: {
     include: ["test/**/*.test.ts"],
+    setupFiles: ["test/helpers/fast-check-seed.ts"],
     exclude: ["test/e2e/**", "node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
