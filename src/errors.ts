@@ -6,6 +6,9 @@ export type FlagonErrorCode =
   | "ERR_SECRET_MISSING"
   | "ERR_SECRET_TOO_SHORT"
   | "ERR_INVALID_OPTION"
+  | "ERR_UNKNOWN_OPTION"
+  | "ERR_INVALID_STORE"
+  | "ERR_PEER_MISSING"
   // cookie grammar (thrown by serializeCookie)
   | "ERR_COOKIE_NAME"
   | "ERR_COOKIE_VALUE"
@@ -44,7 +47,7 @@ export class ConfigError extends FlagonError {}
 
 /** Invalid input to `serializeCookie` (or a cookie that cannot be written). */
 export class CookieError extends FlagonError {}
-/** Alias kept for SECURITY.md's wording. */
+/** The name docs/security.md uses for a serialize-time refusal. */
 export { CookieError as CookieSerializeError };
 
 /**

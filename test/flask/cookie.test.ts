@@ -20,7 +20,7 @@ const lesson = { name: "Leo", message: "Hello, World!" };
 
 describe("encodeFlaskCookie / decodeFlaskCookie", () => {
   it("writes the lesson's session exactly as Flask does (vector pub-002's cookie)", () => {
-    // Same key, time and data as shared/vectors pub-002 (checked there byte for byte too).
+    // Same key, time and data as test/fixtures/flask pub-002 (checked there byte for byte too).
     const cookie = encodeFlaskCookie(lesson, KEY, { now: NOW });
     expect(cookie).toMatch(
       /^eyJtZXNzYWdlIjoiSGVsbG8sIFdvcmxkISIsIm5hbWUiOiJMZW8ifQ\.ZVPxAA\.[A-Za-z0-9_-]{27}$/,

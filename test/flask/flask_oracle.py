@@ -1,7 +1,7 @@
 """Real Flask as a test oracle for flagon/flask (run with Debian's /usr/bin/python3 + python3-flask).
 
 Reads one JSON batch on stdin: {"ops": [{"op": ..., ...}, ...]} and prints {"results": [...]}.
-Values cross the boundary as typed JSON (shared/vectors/README.md section 3), plus
+Values cross the boundary as typed JSON (test/fixtures/flask/README.md section 3), plus
 {"$float": "<literal>"} for any finite float, so that 1.0 and 1 stay apart.
 """
 import base64

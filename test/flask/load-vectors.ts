@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** shared/vectors/ sits next to the repository root (../shared/vectors from the root). */
+/** Vectors made with real Flask 2.2.2 (test/fixtures/flask/README.md says how and what each field means). */
 export const VECTORS_PATH = fileURLToPath(
-  new URL("../../../shared/vectors/flask-session-cookies.json", import.meta.url),
+  new URL("../fixtures/flask/flask-session-cookies.json", import.meta.url),
 );
 
 export interface FlaskVector {

@@ -11,7 +11,7 @@ import {
 import { flaskValue } from "./arbitraries.js";
 
 describe("toTypedJSON / fromTypedJSON", () => {
-  it("maps every Flask type to its $ form (shared/vectors/README.md §3)", () => {
+  it("maps every Flask type to its $ form (test/fixtures/flask/README.md §3)", () => {
     const value = {
       tuple: FlaskTuple.of(1, FlaskTuple.of()),
       bytes: Uint8Array.from([0, 255]),
@@ -63,7 +63,7 @@ describe("toTypedJSON / fromTypedJSON", () => {
       fc.property(flaskValue, (value) => {
         const json = JSON.parse(JSON.stringify(toTypedJSON(value)));
         // Typed JSON is plain JSON, whose numbers compare by value (-0 is written as 0, as in
-        // shared/vectors/README.md §3), so compare the serialized forms.
+        // test/fixtures/flask/README.md §3), so compare the serialized forms.
         expect(JSON.stringify(toTypedJSON(fromTypedJSON(json)))).toBe(JSON.stringify(toTypedJSON(value)));
       }),
       { numRuns: 500 },

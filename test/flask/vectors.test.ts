@@ -12,7 +12,7 @@ import { type FlaskVector, vectors, vectorsText } from "./load-vectors.js";
 const keysOf = (v: FlaskVector) => [v.secret_key, ...v.fallback_keys];
 const optionsOf = (v: FlaskVector) => ({ maxAge: v.max_age, now: new Date(v.now * 1000) });
 
-describe("shared/vectors/flask-session-cookies.json", () => {
+describe("test/fixtures/flask/flask-session-cookies.json", () => {
   it("holds the 98 public vectors", () => {
     expect(vectors.length).toBe(98);
     expect(new Set(vectors.map((v) => v.id)).size).toBe(vectors.length);
