@@ -1,5 +1,12 @@
+import {
+  COOKIE_OPTION_HINTS,
+  checkOptionNames,
+  describe,
+  EXPRESS_SESSION_HINTS,
+} from "../config-check.js";
+import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, CookieError } from "../errors.js";
 import type { SessionStore } from "../stores/types.js";
 
 /** Flask's PERMANENT_SESSION_LIFETIME: 31 days, in seconds. */
@@ -81,6 +88,50 @@ export interface SessionsOptions<T> {
   logger?: SessionLogger;
 }
 
+/** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
+export const COOKIE_OPTION_NAMES = [
+  "name",
+  "path",
+  "domain",
+  "secure",
+  "httpOnly",
+  "sameSite",
+  "partitioned",
+  "prefix",
+] as const satisfies ReadonlyArray<keyof SessionCookieOptions>;
+
+/** Every `createSessions` option name. */
+export const SESSION_OPTION_NAMES = [
+  "secret",
+  "store",
+  "cookie",
+  "permanentLifetime",
+  "idleTimeout",
+  "absoluteTimeout",
+  "rolling",
+  "touchAfter",
+  "schema",
+  "cacheControl",
+  "maxCookieHeaderBytes",
+  "logger",
+] as const satisfies ReadonlyArray<keyof SessionsOptions<never>>;
+
+// Compile-time: each list names every key of its interface.
+type Missing<All, Listed> = Exclude<keyof All, Listed>;
+const _cookieNamesComplete: [Missing<SessionCookieOptions, (typeof COOKIE_OPTION_NAMES)[number]>] extends [never]
+  ? true
+  : never = true;
+const _sessionNamesComplete: [
+  Missing<SessionsOptions<never>, (typeof SESSION_OPTION_NAMES)[number]>,
+] extends [never]
+  ? true
+  : never = true;
+void _cookieNamesComplete;
+void _sessionNamesComplete;
+
+/** express-session spells the cookie name at the top level. */
+const SESSION_HINTS = Object.freeze({ ...EXPRESS_SESSION_HINTS, name: "use cookie: { name }" });
+
 export interface ResolvedCookieOptions {
   readonly name: string;
   readonly path: string;
@@ -123,25 +174,162 @@ function own<O extends object, K extends keyof O>(object: O | undefined, key: K)
   return object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
+const SECRET_HINT =
+  "keep it out of the code: secret: process.env.SECRET_KEY, with SECRET_KEY set to the output of `npx flagon keygen`";
+
+function keyringFor(secret: string | readonly string[] | undefined): Keyring {
+  try {
+    return new Keyring(secret);
+  } catch (error) {
+    if (error instanceof ConfigError && (error.code === "ERR_SECRET_MISSING" || error.code === "ERR_SECRET_TOO_SHORT")) {
+      const why = secret === undefined ? "createSessions needs a secret" : `createSessions: ${error.message}`;
+      throw new ConfigError(error.code, `${why}; ${SECRET_HINT}`);
+    }
+    throw error;
+  }
+}
+
+/** Entry points of flagon's stores, for the message when a factory or a name is passed instead of a store. */
+const STORE_FACTORIES: Readonly<Record<string, string>> = Object.freeze({
+  memoryStore: 'memoryStore() from "flagon"',
+  cookieStore: 'cookieStore() from "flagon"',
+  sqliteStore: 'sqliteStore({ path: "sessions.db" }) from "flagon/sqlite"',
+  redisStore: 'redisStore({ url: "redis://127.0.0.1:6379" }) from "flagon/redis"',
+  flaskCookieStore: 'flaskCookieStore({ secretKey }) from "flagon/flask"',
+});
+
+const STORE_SHAPE =
+  'a store is what a store factory returns: memoryStore(), cookieStore(), sqliteStore({ path }) from "flagon/sqlite", ' +
+  'redisStore({ url }) from "flagon/redis", or an object with kind "server" and get/apply/destroy methods, ' +
+  'or kind "client" and encode/decode methods';
+
+/** Refuses anything that is not a store now, instead of a cookie that stores nothing and a 503 on every request. */
+function checkStore(store: unknown): asserts store is SessionStore {
+  if (typeof store === "function") {
+    const factory = STORE_FACTORIES[store.name];
+    throw new ConfigError(
+      "ERR_INVALID_STORE",
+      factory !== undefined
+        ? `createSessions: store is the function ${store.name}, not a store; call it: store: ${factory}`
+        : `createSessions: store is ${describe(store)}, not a store; did you forget to call it? ${STORE_SHAPE}`,
+    );
+  }
+  if (typeof store === "string") {
+    const factory = Object.entries(STORE_FACTORIES).find(([name]) => name.toLowerCase().startsWith(store.toLowerCase()));
+    throw new ConfigError(
+      "ERR_INVALID_STORE",
+      `createSessions: store is ${describe(store)}, not a store; ${factory ? `use store: ${factory[1]}` : STORE_SHAPE}`,
+    );
+  }
+  const candidate = store as Partial<Record<string, unknown>> | null;
+  const methods =
+    candidate?.kind === "server"
+      ? ["get", "apply", "destroy"]
+      : candidate?.kind === "client"
+        ? ["encode", "decode"]
+        : undefined;
+  if (typeof candidate !== "object" || candidate === null || methods === undefined) {
+    throw new ConfigError("ERR_INVALID_STORE", `createSessions: store is ${describe(store)}, not a store; ${STORE_SHAPE}`);
+  }
+  const missing = methods.filter((method) => typeof candidate[method] !== "function");
+  if (missing.length > 0) {
+    throw new ConfigError(
+      "ERR_INVALID_STORE",
+      `createSessions: the ${String(candidate.kind)} store has no ${missing.join("/")} method; ${STORE_SHAPE}`,
+    );
+  }
+}
+
+function checkType(name: string, value: unknown, type: "boolean" | "string" | "object"): void {
+  if (value !== undefined && (typeof value !== type || value === null)) {
+    throw new ConfigError("ERR_INVALID_OPTION", `${name} must be a ${type}, got ${describe(value)}`);
+  }
+}
+
+/** The session cookie's name for a request: `__Host-`/`__Secure-` added on secure requests when `prefix` is on. */
+export function sessionCookieName(cookie: ResolvedCookieOptions, secure: boolean): string {
+  if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
+  return cookie.domain === undefined && cookie.path === "/" ? `__Host-${cookie.name}` : `__Secure-${cookie.name}`;
+}
+
+/**
+ * Writes a probe cookie for every kind of request the settings will meet (plain http and https
+ * when `secure` is `"auto"`): settings that cannot produce a valid Set-Cookie fail here, at
+ * start-up, instead of turning every commit into a 500.
+ */
+function checkCookieWritable(cookie: ResolvedCookieOptions): void {
+  if (cookie.secure === "auto" && cookie.sameSite === "none") {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      'cookie.sameSite "none" needs a Secure cookie, and cookie.secure "auto" leaves it off on plain http; ' +
+        "set cookie.secure: true (browsers accept Secure cookies from http://localhost)",
+    );
+  }
+  if (/^__(host|secure)-/i.test(cookie.name) && cookie.secure !== true) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `cookie.name "${cookie.name}" has a prefix that needs Secure, but cookie.secure is ${JSON.stringify(cookie.secure)} ` +
+        `(no Secure on plain http); use the bare name (flagon adds __Host-/__Secure- on HTTPS itself) or set cookie.secure: true`,
+    );
+  }
+  const modes = cookie.secure === "auto" ? [false, true] : [cookie.secure];
+  for (const secure of modes) {
+    try {
+      serializeCookie(sessionCookieName(cookie, secure), "v", {
+        path: cookie.path,
+        domain: cookie.domain,
+        secure,
+        httpOnly: cookie.httpOnly,
+        sameSite: cookie.sameSite,
+        partitioned: cookie.partitioned && secure,
+        maxAge: 60,
+      });
+    } catch (error) {
+      if (!(error instanceof CookieError)) throw error;
+      throw new ConfigError(
+        "ERR_INVALID_OPTION",
+        `cookie settings can never be written${cookie.secure === "auto" ? ` (on ${secure ? "https" : "plain http"} requests)` : ""}: ${error.message}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
 export function resolveOptions<T>(
   options: SessionsOptions<T>,
   defaultStore: () => SessionStore,
 ): ResolvedOptions<T> {
-  const store = own(options, "store") ?? defaultStore();
+  checkOptionNames("createSessions", options, SESSION_OPTION_NAMES, SESSION_HINTS);
+  const explicitStore = own(options, "store");
+  if (explicitStore !== undefined) checkStore(explicitStore);
+  const store = explicitStore ?? defaultStore();
   const ownsKeys = store.kind === "client" && "ownsKeys" in store && store.ownsKeys === true;
   const secret = own(options, "secret");
   // Stores that carry their own keys (Flask) need no flagon secret; every other store does.
-  const keyring = ownsKeys && secret === undefined ? undefined : new Keyring(secret);
+  const keyring = ownsKeys && secret === undefined ? undefined : keyringFor(secret);
 
   const cookie = own(options, "cookie");
+  checkOptionNames("createSessions cookie", cookie, COOKIE_OPTION_NAMES, COOKIE_OPTION_HINTS);
   const storeName = store.kind === "client" ? store.defaultCookieName : undefined;
   const name = own(cookie, "name") ?? storeName ?? "sid";
+  checkType("cookie.name", name, "string");
   const sameSite = own(cookie, "sameSite") ?? "lax";
   if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
-    throw new ConfigError("ERR_INVALID_OPTION", `cookie.sameSite must be "lax", "strict" or "none"`);
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `cookie.sameSite must be "lax", "strict" or "none" (lower case), got ${describe(sameSite)}`,
+    );
   }
   const secure = own(cookie, "secure") ?? "auto";
+  if (secure !== true && secure !== false && secure !== "auto") {
+    throw new ConfigError("ERR_INVALID_OPTION", `cookie.secure must be true, false or "auto", got ${describe(secure)}`);
+  }
   const partitioned = own(cookie, "partitioned") ?? false;
+  checkType("cookie.partitioned", partitioned, "boolean");
+  checkType("cookie.httpOnly", own(cookie, "httpOnly"), "boolean");
+  checkType("cookie.prefix", own(cookie, "prefix"), "boolean");
+  checkType("cookie.path", own(cookie, "path"), "string");
+  checkType("cookie.domain", own(cookie, "domain"), "string");
   if (secure === false && (sameSite === "none" || partitioned)) {
     throw new ConfigError(
       "ERR_INVALID_OPTION",
@@ -158,6 +346,20 @@ export function resolveOptions<T>(
     partitioned,
     prefix: own(cookie, "prefix") ?? storeName === undefined,
   });
+  checkCookieWritable(resolvedCookie);
+  checkType("rolling", own(options, "rolling"), "boolean");
+  const cacheControl = own(options, "cacheControl");
+  if (cacheControl !== undefined && cacheControl !== false && typeof cacheControl !== "string") {
+    throw new ConfigError("ERR_INVALID_OPTION", `cacheControl must be a string or false, got ${describe(cacheControl)}`);
+  }
+  checkType("logger", own(options, "logger"), "object");
+  const schema = own(options, "schema");
+  if (schema !== undefined && typeof (schema as { "~standard"?: { validate?: unknown } })["~standard"]?.validate !== "function") {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      "schema must be a Standard Schema validator (zod 3.24+, valibot 1, arktype 2: an object with ~standard.validate)",
+    );
+  }
 
   const permanentLifetime = positiveSeconds(
     "permanentLifetime",
