@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  resolve: { conditions: ["source"] },
-  ssr: { resolve: { conditions: ["source"] } },
+  resolve: { conditions: ["flagon-source"] },
+  ssr: { resolve: { conditions: ["flagon-source"] } },
   test: {
     include: ["test/e2e/**/*.test.ts"],
     testTimeout: 120_000,

@@ -81,18 +81,17 @@ export function checkOptionNames(
 ): void {
   if (options === undefined) return;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new ConfigError("ERR_INVALID_OPTION", `${where}: options must be an object, got ${describe(options)}`);
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `${where}: options must be an object, got ${describe(options)}`,
+    );
   }
   for (const name of Object.keys(options)) {
     if (valid.includes(name)) continue;
     const hint = Object.hasOwn(hints, name) ? hints[name] : undefined;
     const suggestion = closest(name, valid);
     const why =
-      hint !== undefined
-        ? `: ${hint}`
-        : suggestion !== undefined
-          ? `; did you mean "${suggestion}"?`
-          : "";
+      hint !== undefined ? `: ${hint}` : suggestion !== undefined ? `; did you mean "${suggestion}"?` : "";
     throw new ConfigError(
       "ERR_UNKNOWN_OPTION",
       `${where}: unknown option "${name}"${why}. Valid options: ${valid.join(", ")}`,
@@ -105,7 +104,8 @@ export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (typeof value === "function") return `a function${value.name ? ` (${value.name})` : ""}`;
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }

@@ -1,9 +1,4 @@
-import {
-  COOKIE_OPTION_HINTS,
-  checkOptionNames,
-  describe,
-  EXPRESS_SESSION_HINTS,
-} from "../config-check.js";
+import { COOKIE_OPTION_HINTS, checkOptionNames, describe, EXPRESS_SESSION_HINTS } from "../config-check.js";
 import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
@@ -118,7 +113,9 @@ export const SESSION_OPTION_NAMES = [
 
 // Compile-time: each list names every key of its interface.
 type Missing<All, Listed> = Exclude<keyof All, Listed>;
-const _cookieNamesComplete: [Missing<SessionCookieOptions, (typeof COOKIE_OPTION_NAMES)[number]>] extends [never]
+const _cookieNamesComplete: [Missing<SessionCookieOptions, (typeof COOKIE_OPTION_NAMES)[number]>] extends [
+  never,
+]
   ? true
   : never = true;
 const _sessionNamesComplete: [
@@ -181,7 +178,10 @@ function keyringFor(secret: string | readonly string[] | undefined): Keyring {
   try {
     return new Keyring(secret);
   } catch (error) {
-    if (error instanceof ConfigError && (error.code === "ERR_SECRET_MISSING" || error.code === "ERR_SECRET_TOO_SHORT")) {
+    if (
+      error instanceof ConfigError &&
+      (error.code === "ERR_SECRET_MISSING" || error.code === "ERR_SECRET_TOO_SHORT")
+    ) {
       const why = secret === undefined ? "createSessions needs a secret" : `createSessions: ${error.message}`;
       throw new ConfigError(error.code, `${why}; ${SECRET_HINT}`);
     }
@@ -215,7 +215,9 @@ function checkStore(store: unknown): asserts store is SessionStore {
     );
   }
   if (typeof store === "string") {
-    const factory = Object.entries(STORE_FACTORIES).find(([name]) => name.toLowerCase().startsWith(store.toLowerCase()));
+    const factory = Object.entries(STORE_FACTORIES).find(([name]) =>
+      name.toLowerCase().startsWith(store.toLowerCase()),
+    );
     throw new ConfigError(
       "ERR_INVALID_STORE",
       `createSessions: store is ${describe(store)}, not a store; ${factory ? `use store: ${factory[1]}` : STORE_SHAPE}`,
@@ -229,7 +231,10 @@ function checkStore(store: unknown): asserts store is SessionStore {
         ? ["encode", "decode"]
         : undefined;
   if (typeof candidate !== "object" || candidate === null || methods === undefined) {
-    throw new ConfigError("ERR_INVALID_STORE", `createSessions: store is ${describe(store)}, not a store; ${STORE_SHAPE}`);
+    throw new ConfigError(
+      "ERR_INVALID_STORE",
+      `createSessions: store is ${describe(store)}, not a store; ${STORE_SHAPE}`,
+    );
   }
   const missing = methods.filter((method) => typeof candidate[method] !== "function");
   if (missing.length > 0) {
@@ -249,7 +254,9 @@ function checkType(name: string, value: unknown, type: "boolean" | "string" | "o
 /** The session cookie's name for a request: `__Host-`/`__Secure-` added on secure requests when `prefix` is on. */
 export function sessionCookieName(cookie: ResolvedCookieOptions, secure: boolean): string {
   if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
-  return cookie.domain === undefined && cookie.path === "/" ? `__Host-${cookie.name}` : `__Secure-${cookie.name}`;
+  return cookie.domain === undefined && cookie.path === "/"
+    ? `__Host-${cookie.name}`
+    : `__Secure-${cookie.name}`;
 }
 
 /**
@@ -322,7 +329,10 @@ export function resolveOptions<T>(
   }
   const secure = own(cookie, "secure") ?? "auto";
   if (secure !== true && secure !== false && secure !== "auto") {
-    throw new ConfigError("ERR_INVALID_OPTION", `cookie.secure must be true, false or "auto", got ${describe(secure)}`);
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `cookie.secure must be true, false or "auto", got ${describe(secure)}`,
+    );
   }
   const partitioned = own(cookie, "partitioned") ?? false;
   checkType("cookie.partitioned", partitioned, "boolean");
@@ -350,11 +360,17 @@ export function resolveOptions<T>(
   checkType("rolling", own(options, "rolling"), "boolean");
   const cacheControl = own(options, "cacheControl");
   if (cacheControl !== undefined && cacheControl !== false && typeof cacheControl !== "string") {
-    throw new ConfigError("ERR_INVALID_OPTION", `cacheControl must be a string or false, got ${describe(cacheControl)}`);
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `cacheControl must be a string or false, got ${describe(cacheControl)}`,
+    );
   }
   checkType("logger", own(options, "logger"), "object");
   const schema = own(options, "schema");
-  if (schema !== undefined && typeof (schema as { "~standard"?: { validate?: unknown } })["~standard"]?.validate !== "function") {
+  if (
+    schema !== undefined &&
+    typeof (schema as { "~standard"?: { validate?: unknown } })["~standard"]?.validate !== "function"
+  ) {
     throw new ConfigError(
       "ERR_INVALID_OPTION",
       "schema must be a Standard Schema validator (zod 3.24+, valibot 1, arktype 2: an object with ~standard.validate)",

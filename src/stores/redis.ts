@@ -8,13 +8,17 @@
  * `<key>` is the sha256 hex the core derives from the session id, so keys at rest reveal no
  * usable id. get, apply and destroy are one round trip each (a Lua script or DEL).
  */
-import { createClient } from "redis";
+import type * as Redis from "redis";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
+import { requirePeer } from "../peer.js";
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from "./redis/connection.js";
 import { APPLY_SCRIPT, GET_SCRIPT } from "./redis/scripts.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
 
 export type { RedisClientLike, RedisClusterLike } from "./redis/connection.js";
+
+// At import: a missing redis package is reported with the version to install.
+const { createClient } = requirePeer<typeof Redis>("flagon/redis", "redis", "^6.3.1");
 
 /** @default "flagon:sess:" */
 export const DEFAULT_PREFIX = "flagon:sess:";

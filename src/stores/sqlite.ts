@@ -7,11 +7,20 @@ import { randomInt } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
+import { requirePeer } from "../peer.js";
 import { BAD_ROW, isBusy, toStoreError } from "./sqlite/errors.js";
 import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
+
+// At import: a missing better-sqlite3 is reported with the version to install, not at the first request.
+const BetterSqlite3 = requirePeer<typeof Database>(
+  "flagon/sqlite",
+  "better-sqlite3",
+  "12",
+  "npm 11 builds it only when package.json approves its install script: \"allowScripts\": { \"better-sqlite3\": true }",
+);
 
 export interface SqliteStoreOptions {
   /**
@@ -131,7 +140,7 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (connection !== undefined) return connection;
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     // timeout 0: SQLite's own busy handler sleeps on the event loop thread; `withLock` waits asynchronously instead.
-    const db = new Database(file, { timeout: 0 });
+    const db = new BetterSqlite3(file, { timeout: 0 });
     try {
       db.pragma("journal_mode = WAL");
       db.pragma(`synchronous = ${config.synchronous}`);

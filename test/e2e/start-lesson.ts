@@ -33,9 +33,9 @@ export interface RunningLesson {
   stop: () => Promise<number | null>;
 }
 
-/** `npm start`'s command: `node --conditions=source --import tsx examples/lesson/server.ts`, on PORT 0. */
+/** `npm start`'s command: `node --conditions=flagon-source --import tsx examples/lesson/server.ts`, on PORT 0. */
 function spawnLesson(options: LessonProcessOptions) {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", tsxLoader(), server], {
+  const child = spawn(process.execPath, ["--conditions=flagon-source", "--import", tsxLoader(), server], {
     cwd: options.cwd ?? repo,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -45,7 +45,9 @@ describe("unknown option names", () => {
     const error = configError(() => createSessions({ secret, cookie: { maxAge: 60_000 } } as never));
     expect(error.message).toContain("createSessions cookie");
     expect(error.message).toContain("permanentLifetime");
-    expect(error.message).toContain("Valid options: name, path, domain, secure, httpOnly, sameSite, partitioned, prefix");
+    expect(error.message).toContain(
+      "Valid options: name, path, domain, secure, httpOnly, sameSite, partitioned, prefix",
+    );
   });
 
   it("inherited properties are not options (a prototype cannot smuggle names in or out)", () => {
@@ -90,8 +92,16 @@ describe("a store that is not a store", () => {
 describe("cookie settings that can never be written", () => {
   it.each([
     ["sameSite none with secure auto", { sameSite: "none" }, "cookie.secure: true"],
-    ["a __Host- name with secure auto", { name: "__Host-sid" }, "flagon adds __Host-/__Secure- on HTTPS itself"],
-    ["a __Secure- name with secure false", { name: "__Secure-sid", secure: false }, "prefix that needs Secure"],
+    [
+      "a __Host- name with secure auto",
+      { name: "__Host-sid" },
+      "flagon adds __Host-/__Secure- on HTTPS itself",
+    ],
+    [
+      "a __Secure- name with secure false",
+      { name: "__Secure-sid", secure: false },
+      "prefix that needs Secure",
+    ],
     ["a __Host- name with a path", { name: "__Host-sid", secure: true, path: "/app" }, "never be written"],
     ["a path with a semicolon", { path: "/; Path=/admin" }, "never be written"],
     ["a domain with a space", { domain: "example .com" }, "never be written"],
@@ -104,7 +114,11 @@ describe("cookie settings that can never be written", () => {
   });
 
   it("the valid variants construct and commit on plain http and on https", async () => {
-    for (const cookie of [{}, { sameSite: "none", secure: true }, { name: "__Host-sid", secure: true }] as const) {
+    for (const cookie of [
+      {},
+      { sameSite: "none", secure: true },
+      { name: "__Host-sid", secure: true },
+    ] as const) {
       const sessions = createSessions({ secret, store: cookieStore(), cookie });
       for (const secure of [false, true]) {
         const session = await sessions.load({ headers: {}, secure });
