@@ -1,3 +1,4 @@
+import { checkOptionNames } from "../config-check.js";
 import { ConfigError, CsrfError } from "../errors.js";
 import type { Session, SessionData } from "./session.js";
 
@@ -124,8 +125,25 @@ function fail(reason: CsrfReason): CsrfResult {
   return { ok: false, reason, error: new CsrfRejectedError(reason) };
 }
 
+/** Every `CsrfOptions` name (adapters take their own options, e.g. `onError`, out first). */
+const CSRF_OPTION_NAMES = [
+  "trustedOrigins",
+  "headerName",
+  "fieldName",
+  "safeMethods",
+] as const satisfies ReadonlyArray<keyof CsrfOptions>;
+
+/** csurf's option names, with flagon's way. */
+const CSURF_HINTS = Object.freeze({
+  ignoreMethods: "spelled safeMethods",
+  value: "flagon reads the headerName header or the fieldName form field; set those",
+  cookie: "the token lives in the session, not in a cookie of its own; remove it",
+  sessionKey: "the token lives in the session under a reserved key; remove it",
+});
+
 /** Builds the checker once (options validated and frozen); use it for every request. */
 export function createCsrfProtection(options: CsrfOptions = {}): CsrfProtection {
+  checkOptionNames("csrfProtection", options, [...CSRF_OPTION_NAMES, "onError"], CSURF_HINTS);
   const own = <K extends keyof CsrfOptions>(key: K): CsrfOptions[K] =>
     Object.hasOwn(options, key) ? options[key] : undefined;
   const headerName = (own("headerName") ?? DEFAULT_CSRF_HEADER).toLowerCase();

@@ -157,3 +157,13 @@ describe("option values of the wrong type", () => {
     expect(error.message).toContain(name);
   });
 });
+
+describe("CSRF options", () => {
+  it("csurf's ignoreMethods is refused with flagon's name", async () => {
+    const { createCsrfProtection } = await import("../../src/session/csrf.js");
+    const error = configError(() => createCsrfProtection({ ignoreMethods: ["GET"] } as never));
+    expect(error.code).toBe("ERR_UNKNOWN_OPTION");
+    expect(error.message).toContain("spelled safeMethods");
+    expect(() => createCsrfProtection({ safeMethods: ["GET"], fieldName: "csrf_token" })).not.toThrow();
+  });
+});
