@@ -3,7 +3,7 @@
  * created through the real core (load without a cookie → set → commit), with a small cap, the default
  * cap, and a cap large enough to hold every session (what an unbounded store would do).
  *
- *   node --conditions=source --import tsx bench/memory-store.ts [--sessions 1000000] [--json]
+ *   node --conditions=flagon-source --import tsx bench/memory-store.ts [--sessions 1000000] [--json]
  *
  * Each configuration runs in its own child process (a fresh heap), with --expose-gc so the figures
  * after the flood are measured after a full collection. Bounded: one process at a time, no network.
@@ -108,7 +108,7 @@ if (values.child !== undefined) {
       process.execPath,
       [
         "--expose-gc",
-        "--conditions=source",
+        "--conditions=flagon-source",
         "--import",
         "tsx",
         self,

@@ -1,7 +1,7 @@
 /**
  * Commits and reads per second of the SQLite store, on a real file in the OS temp directory.
  *
- *   node --conditions=source --import tsx bench/sqlite.ts [--seconds 2]
+ *   node --conditions=flagon-source --import tsx bench/sqlite.ts [--seconds 2]
  *
  * A commit is one `apply` of a small change set (one key set, meta moved forward), awaited
  * before the next: the cost a request pays. Each phase runs for a fixed time (default 2 s),

@@ -1,6 +1,6 @@
 /**
  * The Hono lesson app on http://127.0.0.1:3000:
- * `node --conditions=source --import tsx examples/lesson-hono/server.ts`.
+ * `node --conditions=flagon-source --import tsx examples/lesson-hono/server.ts`.
  * Same settings as the Express app (examples/lesson/config.ts): SECRET_KEY, SESSION_STORE
  * (sqlite | memory | cookie | redis | flask), REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY
  * (any value: trust X-Forwarded-Proto), NODE_ENV=production.

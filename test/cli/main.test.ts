@@ -14,7 +14,7 @@ async function spawnCli(args: string[]): Promise<{ code: number; stdout: string;
   try {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      ["--conditions=source", "--import", "tsx", "src/cli/index.ts", ...args],
+      ["--conditions=flagon-source", "--import", "tsx", "src/cli/index.ts", ...args],
       { cwd: ROOT, timeout: 60_000 },
     );
     return { code: 0, stdout, stderr };

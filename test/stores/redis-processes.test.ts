@@ -22,7 +22,7 @@ interface Writer {
 }
 
 function startWriter(env: Record<string, string>): Writer {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", WRITER], {
+  const child = spawn(process.execPath, ["--conditions=flagon-source", "--import", "tsx", WRITER], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });

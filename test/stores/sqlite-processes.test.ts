@@ -34,7 +34,7 @@ function hash(id: string): string {
 function run(fixture: string, args: string[]) {
   const child = spawn(
     process.execPath,
-    ["--conditions=source", "--import", "tsx", join(repo, "test/fixtures", fixture), ...args],
+    ["--conditions=flagon-source", "--import", "tsx", join(repo, "test/fixtures", fixture), ...args],
     { cwd: repo, stdio: "pipe" },
   );
   children.push(child);

@@ -1,6 +1,6 @@
 # workerd config for the runtime check (docs/runtimes.md). Bundle first:
 #   npx esbuild examples/lesson-hono/runtime-check/worker.ts --bundle --format=esm --platform=neutral \
-#     "--external:node:*" --conditions=source --main-fields=module,main \
+#     "--external:node:*" --conditions=flagon-source --main-fields=module,main \
 #     --outfile=examples/lesson-hono/runtime-check/worker.js
 # then: workerd serve examples/lesson-hono/runtime-check/workerd.capnp, and GET http://127.0.0.1:8799/
 using Workerd = import "/workerd/workerd.capnp";
