@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type CookieAttributes, parseCookies, serializeCookie } from "../cookie/index.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
-import { SessionStoreError } from "../errors.js";
+import { FlagonError, SessionStoreError } from "../errors.js";
 import { memoryStore } from "../stores/memory.js";
 import type {
   ChangeSet,
@@ -16,9 +16,11 @@ import {
   MAX_COOKIE_LIFETIME,
   type ResolvedOptions,
   resolveOptions,
+  type SessionLogger,
   type SessionsOptions,
 } from "./options.js";
 import { RESERVED_PREFIX, Session, type SessionData } from "./session.js";
+import { reportStoreFailure } from "./store-failure.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
@@ -30,7 +32,7 @@ export type SessionInput =
       secure?: boolean;
     };
 
-export interface Sessions<T extends SessionData = SessionData> {
+export interface Sessions<T extends object = SessionData> {
   /**
    * Reads the session of a request. Never rejects for a bad cookie (it yields an empty session);
    * rejects with `SessionStoreError` when the store cannot answer.
@@ -38,8 +40,9 @@ export interface Sessions<T extends SessionData = SessionData> {
   load(input: SessionInput): Promise<Session<T>>;
   /**
    * Writes what the request changed (one store call) and appends `Set-Cookie`, `Vary` and
-   * `Cache-Control` to `headers`. Rejects with `SessionStoreError` on store failure and with
-   * `CookieError` (`ERR_COOKIE_TOO_LARGE`) when the cookie cannot be written.
+   * `Cache-Control` to `headers`. Rejects with `SessionStoreError` on store failure, with
+   * `CookieError` (`ERR_COOKIE_TOO_LARGE`) when the cookie cannot be written, and, with a `schema`,
+   * with `FlagonError` (`ERR_SESSION_INVALID`) when the changed data fails it (nothing is written).
    */
   commit(session: Session<T>, headers: Headers): Promise<void>;
   /**
@@ -138,7 +141,7 @@ function putSetCookie(headers: Headers, name: string, line: string): void {
  * The framework-agnostic session core: `load` a request's session, let the handler use it,
  * `commit` the change set. Adapters (`flagon/express`, `flagon/hono`) are thin wrappers.
  */
-export function createSessions<T extends SessionData = SessionData>(
+export function createSessions<T extends object = SessionData>(
   options: SessionsOptions<T> = {},
 ): Sessions<T> {
   const config: ResolvedOptions<T> = resolveOptions(options, () => memoryStore());
@@ -196,6 +199,40 @@ export function createSessions<T extends SessionData = SessionData>(
     return { ...(result.value as SessionData), ...reserved };
   }
 
+  /**
+   * With a `schema`: the data a commit would write, when this request changed it and it is not empty
+   * (an empty session is what `load` falls back to, so `clear()` is always allowed). Undefined: nothing to check.
+   */
+  function dataToCheck(session: Session<T>): SessionData | undefined {
+    const s = Session.internals(session);
+    if (s.destroyed || (!s.cleared && s.sets.size === 0 && s.deletes.size === 0)) return undefined;
+    const user: SessionData = Object.create(null);
+    let empty = true;
+    for (const [key, value] of s.data) {
+      if (key.startsWith(RESERVED_PREFIX)) continue;
+      user[key] = value;
+      empty = false;
+    }
+    return empty ? undefined : user;
+  }
+
+  function refuseInvalid(result: { readonly issues?: ReadonlyArray<{ readonly message: string }> }): void {
+    if (result.issues === undefined) return;
+    const issues = result.issues.map(describeIssue).join("; ");
+    throw new FlagonError(
+      "ERR_SESSION_INVALID",
+      `session data rejected by the schema, not written: ${issues}. The last set() stored a value the ` +
+        "schema does not accept; written, it would make every later request load an empty session",
+      { cause: result.issues },
+    );
+  }
+
+  /** Refuses to commit data the schema rejects (the store and the cookie stay as they were). */
+  async function checkSchema(session: Session<T>): Promise<void> {
+    const data = dataToCheck(session);
+    if (data !== undefined) refuseInvalid(await config.schema!["~standard"].validate(data));
+  }
+
   async function load(input: SessionInput): Promise<Session<T>> {
     const now = Date.now();
     const { header, secure: requestSecure } = readCookieHeader(input);
@@ -250,7 +287,7 @@ export function createSessions<T extends SessionData = SessionData>(
       }
       id = verified.value;
       const key = storeKey(id);
-      record = await getRecord(store, key);
+      record = await getRecord(store, key, logger);
       if (record === null) {
         // OWASP strict mode: a well-signed id with no record is never adopted.
         logger.warn?.("unknown session id", { cookie: name, ref: logRef(key) });
@@ -326,7 +363,8 @@ export function createSessions<T extends SessionData = SessionData>(
 
     if (s.destroyed) {
       const loadedKey = state.loadedKey;
-      if (store.kind === "server" && loadedKey !== undefined) io.push(() => destroyRecord(store, loadedKey));
+      if (store.kind === "server" && loadedKey !== undefined)
+        io.push(() => destroyRecord(store, loadedKey, logger));
       const after = Session.pendingAfterDestroy(session);
       if (after.length > 0) {
         planNew(result, state, randomToken(32), new Map(), after, freshMeta(now));
@@ -359,7 +397,7 @@ export function createSessions<T extends SessionData = SessionData>(
     if (empty && !keepServerRecord) {
       const loadedKey = state.loadedKey;
       if (!session.isNew && store.kind === "server" && loadedKey !== undefined && changed) {
-        io.push(() => destroyRecord(store, loadedKey));
+        io.push(() => destroyRecord(store, loadedKey, logger));
       }
       if (state.hadCookie && (changed || session.isNew)) result.line = clearLine(state);
       return result;
@@ -394,7 +432,7 @@ export function createSessions<T extends SessionData = SessionData>(
       flashConsume: [...s.consumedIds],
       meta,
     };
-    io.push(() => applyChanges(store, key, changes));
+    io.push(() => applyChanges(store, key, changes, logger));
     // The id did not change: the cookie is re-sent only when its attributes or key must change.
     const permanentRefresh = meta.permanent && (changed || touchDue);
     if (state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)) {
@@ -428,9 +466,9 @@ export function createSessions<T extends SessionData = SessionData>(
         flashConsume: [],
         meta,
       };
-      result.io.push(() => applyChanges(store, storeKey(id), changes));
+      result.io.push(() => applyChanges(store, storeKey(id), changes, logger));
       // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) result.io.push(() => destroyRecord(store, replacesKey));
+      if (replacesKey !== undefined) result.io.push(() => destroyRecord(store, replacesKey, logger));
     }
   }
 
@@ -442,12 +480,22 @@ export function createSessions<T extends SessionData = SessionData>(
   }
 
   async function commit(session: Session<T>, headers: Headers): Promise<void> {
+    if (config.schema !== undefined) await checkSchema(session);
     const result = plan(session);
     for (const step of result.io) await step();
     emit(result, headers);
   }
 
   function commitSync(session: Session<T>, headers: Headers): boolean {
+    if (config.schema !== undefined) {
+      const data = dataToCheck(session);
+      if (data !== undefined) {
+        const checked = config.schema["~standard"].validate(data);
+        // An asynchronous schema: `commit` validates (and writes) instead.
+        if (checked instanceof Promise) return false;
+        refuseInvalid(checked);
+      }
+    }
     const result = plan(session);
     if (result.io.length > 0) return false;
     emit(result, headers);
@@ -465,37 +513,58 @@ export function createSessions<T extends SessionData = SessionData>(
   };
 }
 
-/** Store calls wrapped so that any failure reaches the adapter as a `SessionStoreError` without ids. */
-async function getRecord(store: ServerStore, key: string): Promise<SessionRecord | null> {
+/** A Standard Schema issue as text: `user.name: Expected string` (the path, when the schema gives one). */
+function describeIssue(issue: { readonly message: string }): string {
+  const path = (issue as { readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }).path;
+  if (path === undefined || path.length === 0) return issue.message;
+  const where = path.map((part) => String(typeof part === "object" ? part.key : part)).join(".");
+  return `${where}: ${issue.message}`;
+}
+
+/** Store calls wrapped so that any failure reaches the adapter as a `SessionStoreError` without ids, logged once. */
+async function getRecord(
+  store: ServerStore,
+  key: string,
+  logger: SessionLogger,
+): Promise<SessionRecord | null> {
   try {
     return await store.get(key);
   } catch (error) {
-    throw asStoreError(error, "read");
+    throw asStoreError(error, "read", logger);
   }
 }
 
-async function applyChanges(store: ServerStore, key: string, changes: ChangeSet): Promise<void> {
+async function applyChanges(
+  store: ServerStore,
+  key: string,
+  changes: ChangeSet,
+  logger: SessionLogger,
+): Promise<void> {
   try {
     await store.apply(key, changes);
   } catch (error) {
-    throw asStoreError(error, "write");
+    throw asStoreError(error, "write", logger);
   }
 }
 
-async function destroyRecord(store: ServerStore, key: string): Promise<void> {
+async function destroyRecord(store: ServerStore, key: string, logger: SessionLogger): Promise<void> {
   try {
     await store.destroy(key);
   } catch (error) {
-    throw asStoreError(error, "delete");
+    throw asStoreError(error, "delete", logger);
   }
 }
 
-function asStoreError(error: unknown, operation: string): SessionStoreError {
-  if (error instanceof SessionStoreError) return error;
-  return new SessionStoreError(`session store ${operation} failed`, {
-    cause: error,
-    code: "ERR_STORE_FAILED",
-  });
+function asStoreError(error: unknown, operation: string, logger: SessionLogger): SessionStoreError {
+  const storeError =
+    error instanceof SessionStoreError
+      ? error
+      : new SessionStoreError(`session store ${operation} failed`, {
+          cause: error,
+          code: "ERR_STORE_FAILED",
+        });
+  reportStoreFailure(logger, storeError, operation);
+  return storeError;
 }
 
 export type { ClientStore, ServerStore };
