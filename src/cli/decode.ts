@@ -15,6 +15,7 @@ import {
 } from "../flask/cookie.js";
 import { toTypedJSON } from "../flask/typed-json.js";
 import { storeKey } from "../session/sessions.js";
+import { readCookieInput } from "./cookie-input.js";
 import {
   type CliIO,
   collectSecrets,
@@ -40,13 +41,15 @@ export const DECODE_USAGE = `Usage: flagon decode [--secret S ...] [--secret-env
                      [--max-age SECONDS] [--json] COOKIE
 
 Shows what a session cookie holds, whether it verifies and with which secret, when it was
-issued, when it expires and how big it is. COOKIE is the cookie's value (without "name=").
+issued, when it expires and how big it is. COOKIE is the cookie's value, a pasted name=value
+("sid=v1.…", "session=eyJ…") or a whole Set-Cookie line ("sid=v1.…; Path=/; HttpOnly"); a name
+it carries is the name verified against.
 
   --secret S       a secret to verify with; repeat for old secrets (the first is current)
   --secret-env VAR read a secret from an environment variable (keeps it out of ps and history)
   --flask          a Flask session cookie (detected automatically unless it starts with "v1.")
-  --name NAME      the cookie's name: flagon binds it into the MAC
-                   (default: tries sid, __Host-sid, __Secure-sid; "session" for Flask)
+  --name NAME      the cookie's name: flagon binds it into the MAC (default: the name in
+                   COOKIE, else tries sid, __Host-sid, __Secure-sid; "session" for Flask)
   --max-age N      Flask only: PERMANENT_SESSION_LIFETIME in seconds (default 2678400)
   --json           print the report as JSON
 
@@ -332,27 +335,25 @@ function keyringOf(secrets: string[]): Keyring {
   }
 }
 
-/** A value pasted with its name (`sid=v1...`) or in quotes is accepted too. */
-function cleanValue(raw: string, name: string | undefined): string {
-  let value = raw.trim();
-  if (name !== undefined && value.startsWith(`${name}=`)) value = value.slice(name.length + 1);
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-  return value;
-}
-
 export function inspectCookie(
   rawValue: string,
   options: { secrets: string[]; flask?: boolean; name?: string; maxAge?: number; now?: number },
 ): DecodeReport {
   const now = options.now ?? Date.now();
-  const value = cleanValue(rawValue, options.name);
+  // A bare value, a pasted "name=value" or a whole Set-Cookie line: the name it carries is the
+  // name the MAC is checked against.
+  const input = readCookieInput(rawValue);
+  if (options.name !== undefined && input.name !== undefined && input.name !== options.name)
+    throw new UsageError(`COOKIE is named ${input.name}, but --name says ${options.name}`);
+  const name = options.name ?? input.name;
+  const value = input.value;
   const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE;
-  const names = options.name === undefined ? DEFAULT_NAMES : [options.name];
+  const names = name === undefined ? DEFAULT_NAMES : [name];
   if (!options.flask) {
     if (readSigned(value)) return decodeSigned(value, names, options.secrets, now);
     if (isSealed(value)) return decodeSealed(value, names, options.secrets, now);
   }
-  const report = decodeFlask(value, options.name ?? FLASK_COOKIE_NAME, options.secrets, maxAge, now);
+  const report = decodeFlask(value, name ?? FLASK_COOKIE_NAME, options.secrets, maxAge, now);
   if (!options.flask && report.status === "invalid" && report.payload === undefined) {
     return { ...report, format: "unknown", reason: "neither a flagon (v1.) nor a Flask session cookie" };
   }

@@ -21,13 +21,15 @@ Commands:
   decode   show what a session cookie holds, whether and with which secret it verifies
   sign     mint a signed test cookie (flagon, session id, or --flask)
   seal     mint an encrypted test cookie
-  doctor   check a cookie configuration against SECURITY.md
+  doctor   check a cookie (flagon's default, options or a Set-Cookie line) against docs/security.md
 
-Run "flagon <command> --help" for its options. "--json" prints machine-readable output.`;
+Run "flagon help <command>" (or "flagon <command> --help") for its options. "--json" prints
+machine-readable output. Exit codes: 0 ok, 1 invalid cookie or failing rule, 2 usage error,
+3 expired cookie (docs/cli.md).`;
 
 interface Command {
   usage: string;
-  run(argv: readonly string[], io: CliIO): number;
+  run(argv: readonly string[], io: CliIO): number | Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -51,37 +53,52 @@ function version(): string {
   return pkg.version;
 }
 
+/**
+ * A usage error is one line, and where to read more: never the whole help, which would bury the
+ * line that says what was wrong.
+ */
+function usageError(io: CliIO, prefix: string, message: string, topic?: string): number {
+  const line = message.replace(/\s*\n\s*/g, " ").trim();
+  io.stderr(`${prefix}: ${line}\nsee: flagon help${topic === undefined ? "" : ` ${topic}`}\n`);
+  return EXIT.usage;
+}
+
+const commandNames = Object.keys(COMMANDS).join(", ");
+
+const commandOf = (name: string): Command | undefined =>
+  Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+
 /** Runs one command line (without "node flagon"); resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined) {
-    io.stderr(`${USAGE}\n`);
-    return EXIT.usage;
-  }
+  if (name === undefined) return usageError(io, "flagon", `missing command (${commandNames})`);
   if (name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" && rest[0] !== undefined ? COMMANDS[rest[0]] : undefined;
-    io.stdout(`${topic?.usage ?? USAGE}\n`);
+    const topic = name === "help" ? rest[0] : undefined;
+    if (topic === undefined) {
+      io.stdout(`${USAGE}\n`);
+      return EXIT.ok;
+    }
+    const command = commandOf(topic);
+    if (command === undefined)
+      return usageError(io, "flagon help", `unknown command "${topic}" (${commandNames})`);
+    io.stdout(`${command.usage}\n`);
     return EXIT.ok;
   }
   if (name === "--version" || name === "-v") {
     io.stdout(`${version()}\n`);
     return EXIT.ok;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (command === undefined) {
-    io.stderr(`flagon: unknown command "${name}"\n\n${USAGE}\n`);
-    return EXIT.usage;
-  }
+  const command = commandOf(name);
+  if (command === undefined) return usageError(io, "flagon", `unknown command "${name}" (${commandNames})`);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(`${command.usage}\n`);
     return EXIT.ok;
   }
   try {
-    return command.run(rest, io);
+    return await command.run(rest, io);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    io.stderr(`flagon ${name}: ${error.message}\n\n${command.usage}\n`);
-    return EXIT.usage;
+    return usageError(io, `flagon ${name}`, error.message, name);
   }
 }
 

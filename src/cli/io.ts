@@ -20,7 +20,7 @@ export const EXIT = {
   expired: 3,
 } as const;
 
-/** A command-line mistake: printed with the command's usage, exit code 2. */
+/** A command-line mistake: printed as one line and "see: flagon help <command>", exit code 2. */
 export class UsageError extends Error {}
 
 /**
@@ -31,7 +31,9 @@ export function parseCommandLine<T>(run: () => T): T {
   try {
     return run();
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // Node adds a second sentence about "--" to unknown options: the first says what is wrong.
+    throw new UsageError(message.replace(/^(Unknown option '[^']*')\. To specify a positional.*$/s, "$1"));
   }
 }
 

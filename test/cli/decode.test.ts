@@ -199,6 +199,93 @@ describe("flagon decode: flagon cookies", () => {
   });
 });
 
+describe("flagon decode: what a user pastes", () => {
+  it("a pasted sid=VALUE (browser devtools) verifies without --name", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("user", "leo"));
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, `sid=${cookie.value}`]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({ format: "flagon-sealed", name: "sid", status: "valid" });
+    const signed = await issue({ secret: SECRET, store: cookieStore({ encrypt: false }) }, (s) =>
+      s.set("a", 1),
+    );
+    expect((await runJSON(["decode", `sid=${signed.value}`])).json).toMatchObject({
+      format: "flagon-signed",
+      name: "sid",
+      status: "unverified",
+      payload: { data: { a: 1 } },
+    });
+  });
+
+  it("the pasted name is the name verified against (flagon binds it into the MAC)", async () => {
+    const cookie = await issue(
+      { secret: SECRET, store: cookieStore({ encrypt: false }) },
+      (s) => s.set("a", 1),
+      true,
+    );
+    expect((await runJSON(["decode", "--secret", SECRET, `__Host-sid=${cookie.value}`])).json).toMatchObject({
+      name: "__Host-sid",
+      status: "valid",
+    });
+    const renamed = await runJSON(["decode", "--secret", SECRET, `other=${cookie.value}`]);
+    expect(renamed.code).toBe(EXIT.invalid);
+    expect(renamed.json).toMatchObject({ name: "other", status: "invalid" });
+  });
+
+  it.each([
+    ["a Set-Cookie line", (v: string) => `sid=${v}; Path=/; HttpOnly; SameSite=Lax`],
+    ["a Set-Cookie header", (v: string) => `Set-Cookie: sid=${v}; Path=/; HttpOnly; SameSite=Lax`],
+    ["a Set-Cookie header without attributes", (v: string) => `set-cookie:sid=${v}`],
+    ["a quoted value", (v: string) => `sid="${v}"`],
+    ["a percent-encoded value", (v: string) => `sid=${v.replace(/\./g, "%2E")}`],
+    ["spaces around", (v: string) => `  sid = ${v}  `],
+  ])("%s verifies", async (_what, paste) => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, paste(cookie.value)]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({ name: "sid", status: "valid", payload: { data: { a: 1 } } });
+  });
+
+  it("a --name that contradicts the pasted name is a usage error", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    const { code, stderr } = await run([
+      "decode",
+      "--secret",
+      SECRET,
+      "--name",
+      "__Host-sid",
+      `sid=${cookie.value}`,
+    ]);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toBe(
+      "flagon decode: COOKIE is named sid, but --name says __Host-sid\nsee: flagon help decode\n",
+    );
+  });
+
+  it("a Set-Cookie line without NAME=VALUE is a usage error", async () => {
+    const { code, stderr } = await run(["decode", "Set-Cookie: v1.abc; HttpOnly; Secure"]);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toMatch(/^flagon decode: a Set-Cookie line starts with NAME=VALUE/);
+  });
+
+  it("a pasted session=VALUE is a Flask cookie named session", async () => {
+    const lesson = vectors.find((v) => v.id === "pub-002-lesson-session")!;
+    vi.setSystemTime(lesson.now * 1000);
+    const { code, json } = await runJSON([
+      "decode",
+      "--secret",
+      lesson.secret_key,
+      `session=${lesson.cookie}; Path=/; HttpOnly`,
+    ]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({
+      format: "flask",
+      name: "session",
+      status: "valid",
+      payload: lesson.expected_session,
+    });
+  });
+});
+
 describe("flagon decode: Flask cookies", () => {
   const lesson = vectors.find((v) => v.id === "pub-002-lesson-session")!;
   const expired = vectors.find((v) => v.id === "pub-056-expired-by-one-second")!;

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { EXIT } from "../../src/cli/index.js";
 import { run } from "./run.js";
 
+const SECRET = "the current secret, at least 32 bytes long";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const execFileAsync = promisify(execFile);
 
@@ -38,6 +39,22 @@ describe("flagon (entry point)", () => {
     expect(usage.stderr).toContain("Unknown option '--bogus'");
   });
 
+  it("as a user runs it: `decode sid=VALUE` verifies a pasted name=value, plain `doctor` passes flagon's default", async () => {
+    const value = (await run(["sign", "--secret", SECRET, '{"user":"leo"}'])).stdout.trim();
+    const decoded = await spawnCli(["decode", "--secret", SECRET, `sid=${value}`]);
+    expect(decoded.code).toBe(EXIT.ok);
+    expect(decoded.stdout).toMatch(/status\s+valid, verified with secret #1 \(current\)/);
+    const doctor = await spawnCli(["doctor"]);
+    expect(doctor.code).toBe(EXIT.ok);
+    expect(doctor.stdout).toMatch(/0 fail, 0 warn, 6 pass\n$/);
+    const usage = await spawnCli(["decode"]);
+    expect(usage).toEqual({
+      code: EXIT.usage,
+      stdout: "",
+      stderr: "flagon decode: missing COOKIE\nsee: flagon help decode\n",
+    });
+  });
+
   it("starts with a shebang so the built file works as package.json's bin", () => {
     expect(
       readFileSync(new URL("../../src/cli/index.ts", import.meta.url), "utf8").startsWith(
@@ -48,11 +65,63 @@ describe("flagon (entry point)", () => {
 });
 
 describe("flagon main()", () => {
-  it("without a command prints the usage on stderr and exits 2", async () => {
-    const { code, stdout, stderr } = await run([]);
+  it("without a command says so in one line on stderr and exits 2", async () => {
+    expect(await run([])).toEqual({
+      code: EXIT.usage,
+      stdout: "",
+      stderr: "flagon: missing command (keygen, decode, sign, seal, doctor)\nsee: flagon help\n",
+    });
+  });
+
+  it.each([
+    ["an unknown command", ["frobnicate"], 'flagon: unknown command "frobnicate"', "flagon help"],
+    [
+      "help for an unknown command",
+      ["help", "frobnicate"],
+      'flagon help: unknown command "frobnicate"',
+      "flagon help",
+    ],
+    ["a missing argument", ["decode"], "flagon decode: missing COOKIE", "flagon help decode"],
+    [
+      "an unknown flag",
+      ["doctor", "--bogus"],
+      "flagon doctor: Unknown option '--bogus'",
+      "flagon help doctor",
+    ],
+    [
+      "a flag without its value",
+      ["decode", "--name"],
+      "flagon decode: Option '--name <value>' argument missing",
+      "flagon help decode",
+    ],
+    [
+      "a bad flag value",
+      ["doctor", "--samesite", "sometimes"],
+      "flagon doctor: --samesite must be lax, strict or none",
+      "flagon help doctor",
+    ],
+    [
+      "a bad number",
+      ["sign", "--secret", SECRET, "--lifetime", "soon", "{}"],
+      "flagon sign: --lifetime must be a whole number of seconds",
+      "flagon help sign",
+    ],
+    [
+      "an extra argument",
+      ["keygen", "extra"],
+      "flagon keygen: keygen takes no arguments",
+      "flagon help keygen",
+    ],
+  ])("%s is one line and where to read more, exit 2: %j", async (_what, argv, line, see) => {
+    const { code, stdout, stderr } = await run(argv);
     expect(code).toBe(EXIT.usage);
     expect(stdout).toBe("");
-    expect(stderr).toContain("Usage: flagon <command>");
+    const lines = stderr.split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain(line);
+    expect(lines[1]).toBe(`see: ${see}`);
+    expect(lines[2]).toBe("");
+    expect(stderr).not.toContain("Usage:");
   });
 
   it("--help and `help` exit 0 and list every command", async () => {
@@ -70,9 +139,10 @@ describe("flagon main()", () => {
         [command, "--help"],
         ["help", command],
       ]) {
-        const { code, stdout } = await run(argv);
+        const { code, stdout, stderr } = await run(argv);
         expect(code).toBe(0);
-        expect(stdout).toContain(`Usage: flagon ${command}`);
+        expect(stderr).toBe("");
+        expect(stdout).toMatch(new RegExp(`^Usage: flagon ${command}`));
       }
     },
   );
@@ -89,4 +159,16 @@ describe("flagon main()", () => {
       expect(stderr).toContain(`unknown command "${name}"`);
     }
   });
+});
+
+describe("help texts cite files the package ships", () => {
+  it.each([[[]], [["keygen"]], [["decode"]], [["sign"]], [["seal"]], [["doctor"]]])(
+    "`flagon help %j` names no SECURITY.md, DESIGN.md, PITFALLS.md or shared/",
+    async (topic) => {
+      const { stdout } = await run(["help", ...topic]);
+      expect(stdout).not.toMatch(/SECURITY\.md|DESIGN\.md|PITFALLS\.md|shared\//);
+      for (const [doc] of stdout.matchAll(/docs\/[a-z-]+\.md/g))
+        expect(doc).toMatch(/^docs\/(security|formats|flask|cli)\.md$/);
+    },
+  );
 });

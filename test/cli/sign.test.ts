@@ -91,7 +91,7 @@ describe("flagon sign / seal: test cookies the session layer accepts", () => {
       status: "valid",
       payload: { storeKey: json.storeKey },
     });
-    // Strict mode: a correctly signed id the store never issued is not adopted (SECURITY.md 11).
+    // Strict mode: a correctly signed id the store never issued is not adopted (docs/security.md §11).
     const session = await load(
       createSessions({ secret: SECRET, store: memoryStore() }),
       "sid",
