@@ -193,7 +193,8 @@ export function createApp(options: LessonAppOptions): express.Express {
     }
     // The error pages show no session: it is unavailable (503) or in an unknown state.
     res.locals.get_flashed_messages = () => [];
-    res.locals.session = undefined;
+    // (res.locals.session is typed as always set by sessions(): removed, not set to undefined.)
+    Reflect.deleteProperty(res.locals, "session");
     res.locals.user = () => undefined;
     if (error instanceof SessionStoreError) {
       res.set("Retry-After", "5").status(503).render("503.html");

@@ -58,7 +58,7 @@ export function csrfProtection(options: ExpressCsrfOptions = {}): RequestHandler
       next(new TypeError("csrfProtection() needs the flagon/express sessions() middleware to run before it"));
       return;
     }
-    const result = protection.check(req.session, {
+    const result = protection.check(req.session.untyped(), {
       method: req.method,
       headers: req.headers,
       // Express 5's req.host keeps the port and honours `trust proxy` (X-Forwarded-Host).

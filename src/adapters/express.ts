@@ -14,10 +14,16 @@ import { holdResponse } from "./express/hold-response.js";
  *   interface SessionData { user?: string }
  * }
  * ```
+ *
+ * Then only the declared keys compile (`req.session.set("user", "leo")`; `set("usr", …)` and
+ * `set("user", 42)` are errors). Left empty, any string key works (see `ExpressSessionData`).
+ * For keys computed at run time, use `req.session.untyped()`.
  */
-export interface SessionData {
-  [key: string]: unknown;
-}
+// biome-ignore lint/suspicious/noEmptyInterface: apps declare their keys by augmenting it.
+export interface SessionData {}
+
+/** The data type of `req.session`: the augmented `SessionData`, or any string key when it declares none. */
+export type ExpressSessionData = keyof SessionData extends never ? Record<string, unknown> : SessionData;
 
 /** Flask's `get_flashed_messages`, callable from templates (Nunjucks keyword arguments included). */
 export type GetFlashedMessages = (...args: unknown[]) => string[] | Array<[string, string]>;
@@ -26,28 +32,31 @@ declare global {
   namespace Express {
     interface Request {
       /** This request's session (flagon/express). */
-      session: Session<SessionData>;
+      session: Session<ExpressSessionData>;
     }
+    // Set on every request by sessions() (required, so templates' helpers need no `!`).
     interface Locals {
       /** This request's session, for templates (`session.get("user")`). */
-      session?: Session<SessionData>;
+      session: Session<ExpressSessionData>;
       /** Flask's `get_flashed_messages(with_categories=false, category_filter=[])`. */
-      get_flashed_messages?: GetFlashedMessages;
+      get_flashed_messages: GetFlashedMessages;
       /** The session's CSRF token, for a hidden form field. */
-      csrf_token?: () => string;
+      csrf_token: () => string;
     }
   }
 }
 
-export type ExpressSessionsOptions = SessionsOptions<SessionData>;
+export type ExpressSessionsOptions = SessionsOptions<ExpressSessionData>;
 
 export type SessionsMiddleware = RequestHandler & {
   /** The core behind the middleware (`close()` it on shutdown). */
-  readonly sessions: Sessions<SessionData>;
+  readonly sessions: Sessions<ExpressSessionData>;
 };
 
-function isSessions(value: ExpressSessionsOptions | Sessions<SessionData>): value is Sessions<SessionData> {
-  return typeof (value as Partial<Sessions<SessionData>>).load === "function";
+function isSessions(
+  value: ExpressSessionsOptions | Sessions<ExpressSessionData>,
+): value is Sessions<ExpressSessionData> {
+  return typeof (value as Partial<Sessions<ExpressSessionData>>).load === "function";
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -93,11 +102,11 @@ function asHttpError(error: unknown): unknown {
  * headers) before the first byte of the response is sent, so a redirect can never race the store.
  * A store failure goes to Express's error handling with `status` 503 (see `sessionErrorHandler`).
  */
-export function sessions(options: ExpressSessionsOptions | Sessions<SessionData>): SessionsMiddleware {
-  const core = isSessions(options) ? options : createSessions<SessionData>(options);
+export function sessions(options: ExpressSessionsOptions | Sessions<ExpressSessionData>): SessionsMiddleware {
+  const core = isSessions(options) ? options : createSessions<ExpressSessionData>(options);
 
   async function middleware(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let session: Session<SessionData>;
+    let session: Session<ExpressSessionData>;
     try {
       session = await core.load({ headers: req.headers, secure: req.secure });
     } catch (error) {

@@ -8,19 +8,20 @@ import {
 } from "../session/csrf.js";
 import type { FlashOptions } from "../session/flash.js";
 import type { SessionsOptions } from "../session/options.js";
-import type { Session, SessionData } from "../session/session.js";
+import type { Session, SessionData, SessionShape } from "../session/session.js";
 import { createSessions, type Sessions } from "../session/sessions.js";
 
 /**
  * The `Variables` this middleware adds to Hono's context:
  * `new Hono<{ Variables: SessionVariables<{ user?: string }> }>()`, then `c.get("session")`.
+ * The data type may be a `type` alias or an `interface`; its keys are the only ones the session accepts.
  */
-export interface SessionVariables<T extends SessionData = SessionData> {
+export interface SessionVariables<T extends SessionShape<T> = SessionData> {
   session: Session<T>;
 }
 
 /** A Hono `Env` with only the session variable. */
-export interface SessionEnv<T extends SessionData = SessionData> {
+export interface SessionEnv<T extends SessionShape<T> = SessionData> {
   Variables: SessionVariables<T>;
 }
 
@@ -42,10 +43,10 @@ export interface HonoAdapterOptions {
   isSecure?: (c: Context) => boolean;
 }
 
-export type HonoSessionsOptions<T extends SessionData = SessionData> = SessionsOptions<T> &
+export type HonoSessionsOptions<T extends SessionShape<T> = SessionData> = SessionsOptions<T> &
   HonoAdapterOptions;
 
-export type SessionsMiddleware<T extends SessionData = SessionData> = MiddlewareHandler<SessionEnv<T>> & {
+export type SessionsMiddleware<T extends SessionShape<T> = SessionData> = MiddlewareHandler<SessionEnv<T>> & {
   /** The core behind the middleware (`close()` it on shutdown). */
   readonly sessions: Sessions<T>;
 };
@@ -53,7 +54,7 @@ export type SessionsMiddleware<T extends SessionData = SessionData> = Middleware
 /** Seconds a client should wait before retrying after a store failure (as `flagon/express`). */
 const RETRY_AFTER_SECONDS = 5;
 
-function isSessions<T extends SessionData>(value: object): value is Sessions<T> {
+function isSessions<T extends SessionShape<T>>(value: object): value is Sessions<T> {
   return typeof (value as Partial<Sessions<T>>).load === "function";
 }
 
@@ -128,14 +129,14 @@ function hasHeaders(headers: Headers): boolean {
  * app.use(sessions({ secret: process.env.SECRET_KEY, store: sqliteStore({ path: "sessions.db" }) }));
  * ```
  */
-export function sessions<T extends SessionData = SessionData>(
+export function sessions<T extends SessionShape<T> = SessionData>(
   options: HonoSessionsOptions<T>,
 ): SessionsMiddleware<T>;
-export function sessions<T extends SessionData = SessionData>(
+export function sessions<T extends SessionShape<T> = SessionData>(
   core: Sessions<T>,
   options?: HonoAdapterOptions,
 ): SessionsMiddleware<T>;
-export function sessions<T extends SessionData = SessionData>(
+export function sessions<T extends SessionShape<T> = SessionData>(
   optionsOrCore: HonoSessionsOptions<T> | Sessions<T>,
   adapterOptions: HonoAdapterOptions = {},
 ): SessionsMiddleware<T> {
@@ -191,7 +192,7 @@ export function sessions<T extends SessionData = SessionData>(
 }
 
 /** Flask's template globals for this request's session, for any template engine. */
-export interface TemplateGlobals<T extends SessionData = SessionData> {
+export interface TemplateGlobals<T extends SessionShape<T> = SessionData> {
   session: Session<T>;
   /**
    * Flask's `get_flashed_messages(with_categories=false, category_filter=[])`: positional
@@ -226,7 +227,7 @@ function flashOptions(args: readonly unknown[]): FlashOptions {
  * `session`, `get_flashed_messages` and `csrf_token` for a template render, as Flask puts them
  * in Jinja's context: `env.render("index.html", { ...templateGlobals(c.get("session")), message })`.
  */
-export function templateGlobals<T extends SessionData>(session: Session<T>): TemplateGlobals<T> {
+export function templateGlobals<T extends SessionShape<T>>(session: Session<T>): TemplateGlobals<T> {
   return {
     session,
     get_flashed_messages: (...args: unknown[]) => {
@@ -267,7 +268,7 @@ export function csrfErrorPage(error: CsrfRejectedError): Response {
  * the session's token in the `csrf_token` form field or the `x-csrf-token` header, and must not
  * come from another origin (`Origin`/`Sec-Fetch-Site`). Failures answer 403.
  */
-export function csrfProtection<T extends SessionData = SessionData>(
+export function csrfProtection<T extends SessionShape<T> = SessionData>(
   options: HonoCsrfOptions = {},
 ): MiddlewareHandler<SessionEnv<T>> {
   const { onError = csrfErrorPage, ...csrfOptions } = options;
@@ -286,7 +287,7 @@ export function csrfProtection<T extends SessionData = SessionData>(
       const body = await c.req.parseBody();
       formToken = body[protection.fieldName];
     }
-    const result = protection.check(session, {
+    const result = protection.check(session.untyped(), {
       method: c.req.method,
       headers,
       host: new URL(c.req.url).host,
@@ -297,4 +298,4 @@ export function csrfProtection<T extends SessionData = SessionData>(
   };
 }
 
-export type { CsrfOptions, CsrfRejectedError, Session, SessionData, Sessions };
+export type { CsrfOptions, CsrfRejectedError, Session, SessionData, SessionShape, Sessions };

@@ -19,5 +19,5 @@ export {
   type SessionsOptions,
   type StandardSchemaLike,
 } from "./options.js";
-export { RESERVED_PREFIX, Session, type SessionData } from "./session.js";
+export { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
 export { createSessions, type SessionInput, type Sessions, storeKey } from "./sessions.js";

@@ -8,7 +8,15 @@ import { type FlashOptions, selectFlashes } from "./flash.js";
 export const RESERVED_PREFIX = "__flagon.";
 const CSRF_KEY = `${RESERVED_PREFIX}csrf`;
 
+/** The data of a session whose keys are not declared: any string key, `unknown` values (the default). */
 export type SessionData = Record<string, unknown>;
+
+/**
+ * What a session's data type may be: any object type, a `type` alias or an `interface`
+ * (`Session<T extends SessionShape<T>>`). Its keys are the only ones `get`, `set`, `has` and
+ * `delete` accept; `SessionData` (an index signature) accepts any string key.
+ */
+export type SessionShape<T> = object & { [K in keyof T]: unknown };
 
 /** Everything the core knows about a session when it hands it to the handler. */
 export interface SessionInit {
@@ -42,7 +50,7 @@ function assertStorable(key: string, value: unknown): void {
  * A request's view of its session. Methods are synchronous and only record intent;
  * `Sessions.commit` turns the recorded change set into one atomic store write.
  */
-export class Session<T extends SessionData = SessionData> {
+export class Session<T extends SessionShape<T> = SessionData> {
   #id: string;
   #isNew: boolean;
   #data: Map<string, unknown>;
@@ -111,21 +119,22 @@ export class Session<T extends SessionData = SessionData> {
     }
   }
 
+  /** The value of `key`, `undefined` when absent. */
   get<K extends keyof T & string>(key: K): T[K] | undefined;
-  get(key: string): unknown;
   get(key: string): unknown {
     this.#accessed = true;
     if (typeof key !== "string" || key.startsWith(RESERVED_PREFIX)) return undefined;
     return this.#data.get(key);
   }
 
+  has(key: keyof T & string): boolean;
   has(key: string): boolean {
     this.#accessed = true;
     return typeof key === "string" && !key.startsWith(RESERVED_PREFIX) && this.#data.has(key);
   }
 
-  set<K extends keyof T & string>(key: K, value: T[K]): this;
-  set(key: string, value: unknown): this;
+  /** Stores a JSON value under `key` (chainable). */
+  set<K extends keyof T & string>(key: K, value: Exclude<T[K], undefined>): this;
   set(key: string, value: unknown): this {
     assertUserKey(key);
     assertStorable(key, value);
@@ -135,6 +144,7 @@ export class Session<T extends SessionData = SessionData> {
   }
 
   /** Removes a key; returns its value, like Flask's `session.pop(key, None)`. */
+  delete<K extends keyof T & string>(key: K): T[K] | undefined;
   delete(key: string): unknown {
     assertUserKey(key);
     this.#writable();
@@ -145,6 +155,14 @@ export class Session<T extends SessionData = SessionData> {
       if (!this.#cleared) this.#deletes.add(key);
     }
     return value;
+  }
+
+  /**
+   * The escape hatch for keys computed at run time: this same session, typed with any string key
+   * and `unknown` values (`session.untyped().get(`pref:${name}`)`). Costs nothing: no copy, no check.
+   */
+  untyped(): Session<SessionData> {
+    return this as unknown as Session<SessionData>;
   }
 
   /** Removes all data and pending flash messages, like Flask's `session.clear()`. */
@@ -300,7 +318,7 @@ export class Session<T extends SessionData = SessionData> {
   }
 
   /** @internal state the core reads at commit. */
-  static internals<T extends SessionData>(session: Session<T>): SessionInternals {
+  static internals<T extends SessionShape<T>>(session: Session<T>): SessionInternals {
     return {
       accessed: session.#accessed,
       destroyed: session.#destroyed,
@@ -318,7 +336,7 @@ export class Session<T extends SessionData = SessionData> {
   }
 
   /** @internal a destroyed session's post-logout flashes, if any. */
-  static pendingAfterDestroy<T extends SessionData>(session: Session<T>): FlashMessage[] {
+  static pendingAfterDestroy<T extends SessionShape<T>>(session: Session<T>): FlashMessage[] {
     return session.#destroyed ? session.#addedFlashes : [];
   }
 }

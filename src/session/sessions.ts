@@ -19,7 +19,7 @@ import {
   type SessionLogger,
   type SessionsOptions,
 } from "./options.js";
-import { RESERVED_PREFIX, Session, type SessionData } from "./session.js";
+import { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
@@ -32,7 +32,7 @@ export type SessionInput =
       secure?: boolean;
     };
 
-export interface Sessions<T extends object = SessionData> {
+export interface Sessions<T extends SessionShape<T> = SessionData> {
   /**
    * Reads the session of a request. Never rejects for a bad cookie (it yields an empty session);
    * rejects with `SessionStoreError` when the store cannot answer.
@@ -141,7 +141,7 @@ function putSetCookie(headers: Headers, name: string, line: string): void {
  * The framework-agnostic session core: `load` a request's session, let the handler use it,
  * `commit` the change set. Adapters (`flagon/express`, `flagon/hono`) are thin wrappers.
  */
-export function createSessions<T extends object = SessionData>(
+export function createSessions<T extends SessionShape<T> = SessionData>(
   options: SessionsOptions<T> = {},
 ): Sessions<T> {
   const config: ResolvedOptions<T> = resolveOptions(options, () => memoryStore());

@@ -10,7 +10,7 @@ import { routes } from "./routes.js";
 function handler(route: Route): RequestHandler {
   return (req, res) => {
     const query = new URL(req.originalUrl, "http://parity.invalid").searchParams;
-    const result = route.handle({ session: req.session, query });
+    const result = route.handle({ session: req.session.untyped(), query });
     if ("redirect" in result) res.redirect(302, result.redirect);
     else res.status(result.status ?? 200).json(result.json);
   };
