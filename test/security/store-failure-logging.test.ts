@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import request from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sessions as expressSessions, sessionErrorHandler } from "../../src/adapters/express.js";
-import { sessions as honoSessions } from "../../src/adapters/hono.js";
+import { sessions as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
 import { createSessions, memoryStore, SessionStoreError } from "../../src/index.js";
 import { failingStore, SECRET } from "../session/harness.js";
 
@@ -65,7 +65,7 @@ describe("store failures are logged once at warn level", () => {
   it("Hono with the app's own onStoreError: its response and one warning", async () => {
     const store = failingStore(memoryStore());
     const { logger, warn } = spyLogger();
-    const app = new Hono();
+    const app = new Hono<{ Variables: SessionVariables }>();
     app.use(
       honoSessions({
         secret: SECRET,
