@@ -14,7 +14,7 @@ export const MAX_COOKIE_LIFETIME_SECONDS = 400 * 24 * 60 * 60; // 34_560_000
 
 /**
  * Default cap on the request's Cookie header(s) before any parsing, in UTF-8 bytes. Servers pick their own limit
- * (RFC 6265bis §6.1 only sets minimums for user agents); 8 KiB is SECURITY.md property 29's default
+ * (RFC 6265bis §6.1 only sets minimums for user agents); 8 KiB is docs/security.md §29's default
  * (CVE-2016-1000232, CVE-2024-7592: parsers slowed by huge headers).
  */
 export const MAX_COOKIE_HEADER_BYTES = 8192;

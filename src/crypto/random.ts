@@ -4,7 +4,7 @@ import { ConfigError } from "../errors.js";
 
 /**
  * CSPRNG bytes drawn from a pooled buffer: one `randomFillSync` (a syscall) per POOL_BYTES instead of one
- * `randomBytes` call (~7 µs, PITFALLS.md) per token or nonce. Each byte is handed out once, then the pool refills.
+ * `randomBytes` call (~7 µs on Node 20, a syscall each) per token or nonce. Each byte is handed out once, then the pool refills.
  */
 const POOL_BYTES = 8192;
 /** Largest single request served from the pool; bigger ones are filled directly. */

@@ -3,7 +3,7 @@
  * `binascii.a2b_base64` in its non-strict mode: characters outside the alphabet are skipped,
  * the unused low bits of the last character are ignored and input stops at the first complete
  * `=` padding. Reading the same way is what makes flagon accept exactly the cookies Flask
- * accepts (test/fixtures/flask/README.md §4, tag `lenient`). Writing is always canonical.
+ * accepts (docs/flask.md, "Reading like Flask"). Writing is always canonical.
  */
 
 const STANDARD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -1,6 +1,6 @@
 /**
  * Flask's session cookie: itsdangerous `URLSafeTimedSerializer` with salt `"cookie-session"`,
- * HMAC key derivation and SHA-1, over Flask's tagged JSON (test/fixtures/flask/README.md §1).
+ * HMAC key derivation and SHA-1, over Flask's tagged JSON (docs/formats.md and docs/flask.md).
  *
  *   cookie  = payload "." timestamp "." signature
  *   payload = b64url(json) | "." b64url(zlib(json))   (compressed when it saves 2+ bytes)

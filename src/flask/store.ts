@@ -20,7 +20,7 @@ import { FlaskMarkup, FlaskTuple } from "./types.js";
 /** Flask's reserved session keys (flask/helpers.py `flash`, flask/sessions.py `permanent`). */
 const FLASHES_KEY = "_flashes";
 const PERMANENT_KEY = "_permanent";
-/** flagon's own minimum (SECURITY.md #8); Flask itself accepts any non-empty key. */
+/** flagon's own minimum (docs/security.md §8); Flask itself accepts any non-empty key. */
 const MIN_SECRET_BYTES = 32;
 
 export interface FlaskCookieStoreOptions {

@@ -1,5 +1,5 @@
 /**
- * Typed JSON (test/fixtures/flask/README.md §3): plain JSON that spells out Python's types as
+ * Typed JSON (docs/flask.md, "Type mapping"): plain JSON that spells out Python's types as
  * one-key `$` objects, e.g. `{"$tuple": [1, 2]}`. The vectors' `expected_session` and the
  * `flagon decode --flask` output use it; `toTypedJSON`/`fromTypedJSON` convert from and to the
  * JavaScript representation (docs/flask.md).

@@ -387,8 +387,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
 
     // New, or emptied: nothing to keep. Flask deletes the cookie of a session that became empty.
     // Except a loaded server-side record (same id): "empty" is only this request's view, so its change
-    // set is applied like any other and a flash or key a concurrent request added survives (DESIGN.md
-    // guarantees 1-2); the record then expires on its own.
+    // set is applied like any other and a flash or key a concurrent request added survives (the store
+    // guarantees in docs/security.md); the record then expires on its own.
     const keepServerRecord =
       store.kind === "server" &&
       !session.isNew &&
