@@ -85,7 +85,7 @@ function isLiteralLike(node: ts.Expression): boolean {
   );
 }
 
-/** `===`/`!==`/`==`/`!=` between two expressions where one is named like a MAC (SECURITY.md property 6). */
+/** `===`/`!==`/`==`/`!=` between two expressions where one is named like a MAC (docs/security.md §6). */
 export function findMacEquality(fileName: string, text: string): Finding[] {
   return walk(fileName, text, (node, report) => {
     if (!ts.isBinaryExpression(node) || !EQUALITY.has(node.operatorToken.kind)) return;
@@ -95,7 +95,7 @@ export function findMacEquality(fileName: string, text: string): Finding[] {
   });
 }
 
-/** `Math.random` or any `randomUUID` (SECURITY.md property 10). */
+/** `Math.random` or any `randomUUID` (docs/security.md §10). */
 export function findWeakRandom(fileName: string, text: string): Finding[] {
   return walk(fileName, text, (node, report) => {
     if (ts.isIdentifier(node) && node.text === "randomUUID") report(node);

@@ -115,7 +115,7 @@ describe("encodeFlaskCookie / decodeFlaskCookie", () => {
   });
 });
 
-describe("tampering (SECURITY.md 1-2, Flask's leniency included)", () => {
+describe("tampering (docs/security.md §1-2, Flask's leniency included)", () => {
   const cookie = encodeFlaskCookie({ user: "alice", roles: FlaskTuple.of("admin") }, KEY, { now: NOW });
   const signatureOf = (value: string) =>
     Buffer.from(

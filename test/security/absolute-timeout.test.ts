@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 16 — absolute timeout, with a fake clock. absoluteTimeout 8 h, activity every
+ * docs/security.md §16 — absolute timeout, with a fake clock. absoluteTimeout 8 h, activity every
  * 10 min, rolling on: at createdAt + 8 h + 1 s the session is expired although it is active, and no
  * refresh (rolling re-issue, write, permanent Max-Age) ever reaches past createdAt + 8 h.
  */

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 32 — cache safety (Flask CVE-2023-30861, CVE-2026-27205). Any response whose
+ * docs/security.md §32 — cache safety (Flask CVE-2023-30861, CVE-2026-27205). Any response whose
  * content may depend on the session (read, written, touched, destroyed) carries `Vary: Cookie`; a
  * response that sets or clears the session cookie carries `Cache-Control: private, no-store`
  * (configurable); a route that never touches the session gets neither.

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 6: MACs are compared in constant time. Static: no `===`/`!==` on MAC-named values
+ * docs/security.md §6: MACs are compared in constant time. Static: no `===`/`!==` on MAC-named values
  * anywhere in src/. Unit: the comparison goes through timingSafeEqual on equal-length buffers; malformed
  * MACs (wrong length, bad base64url, non-ASCII) return null and never throw.
  */

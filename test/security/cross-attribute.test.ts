@@ -1,4 +1,4 @@
-// SECURITY.md property 20: cross-attribute rules; SameSite always present.
+// docs/security.md §20: cross-attribute rules; SameSite always present.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type CookieAttributes, serializeCookie } from "../../src/cookie/index.js";

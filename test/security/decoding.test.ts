@@ -1,4 +1,4 @@
-// SECURITY.md property 28: names are never decoded; values decode safely (CVE-2020-7070: PHP decoded names, so
+// docs/security.md §28: names are never decoded; values decode safely (CVE-2020-7070: PHP decoded names, so
 // "%5F_Host-sid" could pose as "__Host-sid").
 import { describe, expect, it } from "vitest";
 import { CookieJar, parseCookies } from "../../src/cookie/index.js";

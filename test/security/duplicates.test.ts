@@ -1,4 +1,4 @@
-// SECURITY.md property 25: duplicate names, first wins (the order browsers send: longest path, then oldest).
+// docs/security.md §25: duplicate names, first wins (the order browsers send: longest path, then oldest).
 // The session-level half ("sid=<forged>; sid=<valid>") belongs to the session tests.
 import { describe, expect, it } from "vitest";
 import { CookieJar, parseCookies } from "../../src/cookie/index.js";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 7: sealing hides the plaintext. Sealing {user:"alice"} twice gives two different
+ * docs/security.md §7: sealing hides the plaintext. Sealing {user:"alice"} twice gives two different
  * values (random nonce); neither shows `alice` or `{"`, raw or base64url-decoded; both open.
  */
 import { Buffer } from "node:buffer";

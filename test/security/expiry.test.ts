@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 9: expiry is inside the MAC / ciphertext, and timestamps from the future are
+ * docs/security.md §9: expiry is inside the MAC / ciphertext, and timestamps from the future are
  * rejected. Clock: fake timers (Date.now is faked), no sleeps. Skew tolerance: CLOCK_SKEW_MS (60 s).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 12 — regenerate on login defeats session fixation (CVE-2022-25896,
+ * docs/security.md §12 — regenerate on login defeats session fixation (CVE-2022-25896,
  * CVE-2023-29019): the id changes, the old record is gone, and the pre-login cookie is worthless.
  */
 import { describe, expect, it } from "vitest";

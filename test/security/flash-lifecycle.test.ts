@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 36 — flash lifecycle. Request 1 flashes ("info", "saved") and redirects;
+ * docs/security.md §36 — flash lifecycle. Request 1 flashes ("info", "saved") and redirects;
  * request 2 reads ["saved"]; request 3 reads []. A flash set before regenerate() on login survives
  * into the next request. Flash storage cannot collide with user data (a reserved namespace).
  */
@@ -108,7 +108,7 @@ describe.each<[string, () => SessionStore]>([
   });
 });
 
-describe("flash under concurrency (server store, DESIGN.md guarantee 2)", () => {
+describe("flash under concurrency (server store, docs/security.md guarantee 2)", () => {
   it("a flash added by one request survives a concurrent request that reads the earlier ones", async () => {
     const sessions = createSessions({ secret: SECRET, store: memoryStore() });
     const b = new Browser(sessions);

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 15 — idle timeout, with a fake clock. idleTimeout 30 min: a request at
+ * docs/security.md §15 — idle timeout, with a fake clock. idleTimeout 30 min: a request at
  * +29 min is valid and extends the expiry; the next one 31 min later finds the session expired and
  * empty, and the expired record is purged. Enforced by the core from the record's own times, so
  * a store that keeps records too long or a replayed cookie cannot stretch it.

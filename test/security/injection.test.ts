@@ -1,4 +1,4 @@
-// SECURITY.md property 21: attribute injection through names, values, domains, paths, sameSite and priority
+// docs/security.md §21: attribute injection through names, values, domains, paths, sameSite and priority
 // (CVE-2024-47764, GHSA-26pp-8wgv-hjvm).
 import { describe, expect, it } from "vitest";
 import { type CookieAttributes, CookieJar, parseCookies, serializeCookie } from "../../src/cookie/index.js";

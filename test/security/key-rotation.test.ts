@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 4: a value written with an old secret K2 is accepted by keys [K1, K2] with
+ * docs/security.md §4: a value written with an old secret K2 is accepted by keys [K1, K2] with
  * keyIndex 1 (the caller re-issues it with K1); with [K1] alone it is rejected.
  */
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// SECURITY.md property 23: lifetime limits. Chosen behaviour: maxAge above 400 days is CLAMPED to 400 days
+// docs/security.md §23: lifetime limits. Chosen behaviour: maxAge above 400 days is CLAMPED to 400 days
 // (34_560_000 s), which is what browsers do anyway (RFC 6265bis §5.6.2); invalid numbers throw.
 import { describe, expect, it } from "vitest";
 import { MAX_COOKIE_LIFETIME_SECONDS, serializeCookie } from "../../src/cookie/index.js";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 13 — logout invalidates on the server: destroy() deletes the record and
+ * docs/security.md §13 — logout invalidates on the server: destroy() deletes the record and
  * sends exactly one expiring Set-Cookie with the same name (prefix), Path and Domain; replaying the
  * pre-logout cookie yields an empty session (ASVS 3.3.1 / 7.4.1).
  */

@@ -1,4 +1,4 @@
-// SECURITY.md property 30: several Cookie header fields, as HTTP/2 clients send them (RFC 6265bis §4.2.1:
+// docs/security.md §30: several Cookie header fields, as HTTP/2 clients send them (RFC 6265bis §4.2.1:
 // servers MUST be tolerant of multiple cookie headers; RFC 9113 §8.2.3 lets clients split the field).
 import http from "node:http";
 import http2 from "node:http2";

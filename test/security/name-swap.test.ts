@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 3: a value issued for cookie `a` is rejected when presented as cookie `b` with the
+ * docs/security.md §3: a value issued for cookie `a` is rejected when presented as cookie `b` with the
  * same secret: the signed MAC covers the name, the sealed AAD binds it.
  */
 import fc from "fast-check";

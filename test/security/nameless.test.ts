@@ -1,4 +1,4 @@
-// SECURITY.md property 27: nameless and "="-less pairs (CVE-2023-23934: Werkzeug read "=__Host-sid=bad" as
+// docs/security.md §27: nameless and "="-less pairs (CVE-2023-23934: Werkzeug read "=__Host-sid=bad" as
 // __Host-sid, and browsers let any site set a nameless cookie).
 import { describe, expect, it } from "vitest";
 import { CookieJar, parseCookies } from "../../src/cookie/index.js";

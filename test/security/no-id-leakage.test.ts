@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 39 — no session id or cookie value in any log line or error (OWASP logging;
+ * docs/security.md §39 — no session id or cookie value in any log line or error (OWASP logging;
  * ASVS 3.1.1). Every scenario that logs or throws runs with a capturing `logger`; the captured
  * events and the errors (message, stack, causes) are searched for every raw id and cookie value the
  * scenario produced. Logs may carry only a salted reference. The id is never read from a query

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 33 — one Set-Cookie per name (RFC 6265bis §4.1.1: a server "SHOULD NOT include
+ * docs/security.md §33 — one Set-Cookie per name (RFC 6265bis §4.1.1: a server "SHOULD NOT include
  * more than one Set-Cookie header field in the same response with the same cookie-name"). Every
  * combination of writes in one request ends in exactly one Set-Cookie for the session cookie.
  */

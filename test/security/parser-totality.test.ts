@@ -1,4 +1,4 @@
-// SECURITY.md property 24: parser totality and prototype safety (js-cookie CVE-2026-46625 class).
+// docs/security.md §24: parser totality and prototype safety (js-cookie CVE-2026-46625 class).
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { type CookieAttributes, CookieJar, parseCookies, serializeCookie } from "../../src/cookie/index.js";

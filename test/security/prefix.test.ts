@@ -1,4 +1,4 @@
-// SECURITY.md property 19: prefix rules on write (RFC 6265bis §4.1.3), checked against tough-cookie's strict jar.
+// docs/security.md §19: prefix rules on write (RFC 6265bis §4.1.3), checked against tough-cookie's strict jar.
 import { CookieJar as ToughJar } from "tough-cookie";
 import { describe, expect, it } from "vitest";
 import { type CookieAttributes, serializeCookie } from "../../src/cookie/index.js";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 5: writes always use the primary (first) secret. 100 values written with
+ * docs/security.md §5: writes always use the primary (first) secret. 100 values written with
  * [K1, K2, K3] all verify with K1 alone and none verifies without K1 (Flask CVE-2025-47278).
  */
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// SECURITY.md property 31: round trip. parse(serialize(n, v))[n] === v for valid names and any Unicode value, and
+// docs/security.md §31: round trip. parse(serialize(n, v))[n] === v for valid names and any Unicode value, and
 // a real cookie jar (tough-cookie, strict) stores what we emit and replays it as a Cookie header we read back.
 import fc from "fast-check";
 import { CookieJar as ToughJar } from "tough-cookie";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 18 — secure defaults. With no cookie options, the session cookie on https is
+ * docs/security.md §18 — secure defaults. With no cookie options, the session cookie on https is
  * exactly `__Host-sid=<value>; Path=/; HttpOnly; Secure; SameSite=Lax`: no Domain, no Expires or
  * Max-Age (a browser-session cookie), and a name that does not fingerprint the stack. On plain
  * http (local development) the documented variant drops Secure and the __Host- prefix.

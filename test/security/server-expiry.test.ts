@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 17 — server-side expiry wins. A valid cookie (its Max-Age still in the
+ * docs/security.md §17 — server-side expiry wins. A valid cookie (its Max-Age still in the
  * future) whose record has expiresAt in the past → empty session. Loading a record never recomputes
  * its expiresAt from the configured lifetime (CVE-2024-35220: re-hydration that re-derived the expiry
  * kept sessions alive forever).

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 10: session ids come from the CSPRNG. 100,000 randomToken() values are unique, each
+ * docs/security.md §10: session ids come from the CSPRNG. 100,000 randomToken() values are unique, each
  * 43 base64url characters decoding to 32 bytes; src/ never uses Math.random or randomUUID.
  */
 import { Buffer } from "node:buffer";

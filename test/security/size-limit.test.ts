@@ -1,4 +1,4 @@
-// SECURITY.md property 22: name + value limit of 4096 bytes (RFC 6265bis §5.6; ASVS 5.0 V3.3.5).
+// docs/security.md §22: name + value limit of 4096 bytes (RFC 6265bis §5.6; ASVS 5.0 V3.3.5).
 // flagon counts the bytes the browser counts: the name plus the value *as sent*, i.e. after percent-encoding
 // (always ASCII, so UTF-8 bytes = characters). A multi-byte character therefore costs 3 bytes per UTF-8 byte.
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 14 — the replay bound of stateless (cookie-store) sessions: a cookie saved
+ * docs/security.md §14 — the replay bound of stateless (cookie-store) sessions: a cookie saved
  * before logout is accepted until the expiry sealed inside it, then rejected (CVE-2024-31999; ASVS
  * V7.4.1). Logout cannot revoke a cookie the server does not remember; the README says so.
  */

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 35 — the store contract. The shared suite (test/conformance/store-suite.ts)
+ * docs/security.md §35 — the store contract. The shared suite (test/conformance/store-suite.ts)
  * runs here against memoryStore with an at-rest dump, so the "keys are sha256(id), no live cookie
  * value at rest" check runs for the memory store too (SQLite and Redis run it in test/conformance).
  * On top: what the core hands any server store is only hashed keys and JSON data.

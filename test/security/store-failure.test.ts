@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 34 — store failure is loud. A store that rejects (Redis down, SQLite locked)
+ * docs/security.md §34 — store failure is loud. A store that rejects (Redis down, SQLite locked)
  * makes load/commit reject with a typed `SessionStoreError` (code ERR_STORE_*) that adapters turn
  * into a 503. The handler never runs with a silently empty session, no Set-Cookie is sent for a write
  * that did not happen, and the error message names no id or key (counter-example: express-session's

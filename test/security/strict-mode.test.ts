@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 11 — strict mode: a store-backed session never adopts an id it did not issue.
+ * docs/security.md §11 — strict mode: a store-backed session never adopts an id it did not issue.
  * A well-formed, correctly signed id with no record → a new session with a different id, nothing
  * stored under the presented id, and a warning (OWASP Session Management: strict mode).
  */

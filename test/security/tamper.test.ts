@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 1: a bit flip anywhere in a signed or sealed value (payload, MAC, nonce, tag,
+ * docs/security.md §1: a bit flip anywhere in a signed or sealed value (payload, MAC, nonce, tag,
  * timestamps, version) is rejected: verify/open return null and never throw.
  */
 import { Buffer } from "node:buffer";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 2: truncation or extension is rejected: drop characters, append "x", append ".AAAA",
+ * docs/security.md §2: truncation or extension is rejected: drop characters, append "x", append ".AAAA",
  * duplicate the MAC segment (the cookie-signature #40 class).
  */
 import fc from "fast-check";

@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 8: a missing or weak secret fails at construction with a ConfigError
+ * docs/security.md §8: a missing or weak secret fails at construction with a ConfigError
  * (ERR_SECRET_MISSING or ERR_SECRET_TOO_SHORT), and the message never contains the secret.
  */
 import { describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// SECURITY.md property 26: only SP and HTAB are trimmed around names and values (CVE-2026-39410; "Cookie Chaos":
+// docs/security.md §26: only SP and HTAB are trimmed around names and values (CVE-2026-39410; "Cookie Chaos":
 // a parser that strips Unicode whitespace lets a cookie named "\u2000__Host-sid", which any subdomain can set,
 // pass for the prefixed one).
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * Adapter parity (SECURITY.md property 38): the same behavioural suite through flagon/express on a
+ * Adapter parity (docs/security.md §38): the same behavioural suite through flagon/express on a
  * real server and flagon/hono through app.request(), then one recorded browsing session whose
  * normalised responses must be identical.
  */

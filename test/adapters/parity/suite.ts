@@ -1,5 +1,5 @@
 /**
- * SECURITY.md property 38, adapter parity: one behavioural suite (properties 1, 12, 13, 18, 32,
+ * docs/security.md §38, adapter parity: one behavioural suite (properties 1, 12, 13, 18, 32,
  * 33, 36, store failure and CSRF) that every adapter harness runs, plus a transcript of one
  * browsing session whose normalised responses must be identical across adapters.
  */
