@@ -1,5 +1,5 @@
 /**
- * The store guarantees of shared/DESIGN.md across app processes: two Node processes share one
+ * The store guarantees of docs/security.md across app processes: two Node processes share one
  * session through one Redis, with concurrent change sets from both.
  */
 import { type ChildProcess, spawn } from "node:child_process";

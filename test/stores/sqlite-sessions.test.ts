@@ -1,5 +1,5 @@
 /**
- * The SQLite store under the session core: server-side expiry (SECURITY.md 15, 17) and loud
+ * The SQLite store under the session core: server-side expiry (docs/security.md §15, 17) and loud
  * store failure (34) with a real database file, not a mock.
  */
 import { mkdtempSync, rmSync } from "node:fs";
