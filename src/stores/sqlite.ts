@@ -19,7 +19,7 @@ const BetterSqlite3 = requirePeer<typeof Database>(
   "flagon/sqlite",
   "better-sqlite3",
   "12",
-  "npm 11 builds it only when package.json approves its install script: \"allowScripts\": { \"better-sqlite3\": true }",
+  'npm 11 builds it only when package.json approves its install script: "allowScripts": { "better-sqlite3": true }',
 );
 
 export interface SqliteStoreOptions {
