@@ -108,7 +108,7 @@ describe.each<[string, () => SessionStore]>([
   });
 });
 
-describe("flash under concurrency (server store, docs/security.md guarantee 2)", () => {
+describe("flash under concurrency (server store, docs/security.md store guarantee 2)", () => {
   it("a flash added by one request survives a concurrent request that reads the earlier ones", async () => {
     const sessions = createSessions({ secret: SECRET, store: memoryStore() });
     const b = new Browser(sessions);

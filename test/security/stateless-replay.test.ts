@@ -1,7 +1,7 @@
 /**
  * docs/security.md §14 — the replay bound of stateless (cookie-store) sessions: a cookie saved
  * before logout is accepted until the expiry sealed inside it, then rejected (CVE-2024-31999; ASVS
- * V7.4.1). Logout cannot revoke a cookie the server does not remember; the README says so.
+ * V7.4.1). Logout cannot revoke a cookie the server does not remember; docs/sessions.md says so.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cookieStore, createSessions } from "../../src/index.js";
