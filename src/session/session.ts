@@ -195,7 +195,9 @@ export class Session<T extends SessionShape<T> = SessionData> {
    * A new id with the same data: call it on login (session fixation, OWASP).
    * The old record is deleted at commit and the CSRF token rotates.
    */
-  regenerate(): void {
+  regenerate(): void;
+  regenerate(callback?: unknown): void {
+    if (callback !== undefined) throw new TypeError(HABITS.regenerateCallback);
     this.#writable();
     this.#previousId ??= this.#id;
     this.#id = randomToken(32);
@@ -211,7 +213,9 @@ export class Session<T extends SessionShape<T> = SessionData> {
    * A later `flash()` starts a fresh, empty session that carries only the message
    * ("You have been logged out.").
    */
-  destroy(): void {
+  destroy(): void;
+  destroy(callback?: unknown): void {
+    if (callback !== undefined) throw new TypeError(HABITS.destroyCallback);
     this.#accessed = true;
     if (this.#destroyed) return;
     this.#destroyed = true;
@@ -340,6 +344,106 @@ export class Session<T extends SessionShape<T> = SessionData> {
     return session.#destroyed ? session.#addedFlashes : [];
   }
 }
+
+/**
+ * express-session habits, explained. Plain JavaScript written for express-session (`req.session.user = …`,
+ * `save(cb)`, `destroy(cb)`, `cookie.maxAge`) would otherwise be silently ignored, hang or fail with a bare
+ * TypeError; each throws a TypeError that says what to write in flagon instead. TypeScript already
+ * refuses all of them (none of these members is in the `Session` type).
+ */
+const HABITS = {
+  assign: (key: string) =>
+    `session.${key} = … stores nothing: a flagon session is not a plain object. Write ` +
+    `session.set(${JSON.stringify(key)}, value) and read it with session.get(${JSON.stringify(key)}); ` +
+    "the session is saved automatically after the handler (there is no save()).",
+  readOnly: (key: string, hint: string) => `session.${key} is read-only${hint}.`,
+  save:
+    "session.save() is express-session's: flagon saves the session by itself. The change set is committed " +
+    "once the handler has finished, before the first byte of the response is sent, so a redirect right " +
+    "after session.set() cannot race the store. Remove save() and run its callback's code directly " +
+    '(e.g. res.redirect("/")).',
+  touch:
+    "session.touch() is express-session's: flagon refreshes a session's expiry itself when the `rolling` " +
+    "or `idleTimeout` option is set (at most once per `touchAfter`). Remove the call.",
+  reload:
+    "session.reload() is express-session's: flagon loads the session once, before the handler, and " +
+    "session.get(key) reads it; there is nothing to reload. Remove the call and run its callback's code directly.",
+  resetMaxAge:
+    "session.resetMaxAge() is express-session's. In flagon the cookie's lifetime is the `permanentLifetime` " +
+    "option (seconds) of sessions()/createSessions(), given to sessions with `session.permanent = true`; " +
+    "`rolling: true` restarts it on activity.",
+  cookie:
+    "session.cookie is express-session's. In flagon the cookie's attributes are options of " +
+    "sessions()/createSessions() (`cookie: { sameSite, domain, path, secure }`), set once for the app. Its " +
+    "lifetime is `permanentLifetime` (seconds) for a session with `session.permanent = true`, otherwise it " +
+    "ends with the browser session: instead of `session.cookie.maxAge = ms`, set `permanentLifetime` and " +
+    "`session.permanent = true`.",
+  regenerateCallback:
+    "flagon's session.regenerate() takes no callback (it would never be called): it gives the session a new " +
+    "id at once, keeping its data, and the old record is deleted at commit, after the handler. Call " +
+    "session.regenerate() and continue in the same function.",
+  destroyCallback:
+    "flagon's session.destroy() takes no callback (it would never be called): the session is logged out at " +
+    "once (later writes in this request throw) and its record and cookie are deleted at commit, after the " +
+    'handler. Call session.destroy() and continue (e.g. res.redirect("/")).',
+} as const;
+
+function thrower(message: string): () => never {
+  return () => {
+    throw new TypeError(message);
+  };
+}
+
+/** Members of express-session's Session: non-enumerable, absent from the type, each throws its explanation. */
+for (const name of ["save", "touch", "reload", "resetMaxAge"] as const) {
+  Object.defineProperty(Session.prototype, name, {
+    value: thrower(HABITS[name]),
+    writable: true,
+    configurable: true,
+  });
+}
+Object.defineProperty(Session.prototype, "cookie", {
+  get: thrower(HABITS.cookie),
+  set: thrower(HABITS.cookie),
+  configurable: true,
+});
+/** The read-only accessors throw on assignment in sloppy mode too (instead of ignoring it). */
+for (const [key, hint] of [
+  ["id", " (session.regenerate() gives the session a new id)"],
+  ["isNew", ""],
+  ["modified", ""],
+  ["destroyed", " (session.destroy() logs the session out)"],
+] as const) {
+  const descriptor = Object.getOwnPropertyDescriptor(Session.prototype, key)!;
+  Object.defineProperty(Session.prototype, key, { ...descriptor, set: thrower(HABITS.readOnly(key, hint)) });
+}
+/**
+ * `await` and promise resolution look up `then` on every session a `load()` resolves with: answered here,
+ * on Session.prototype (not a thenable), so that lookup never reaches the proxy below.
+ */
+// biome-ignore lint/suspicious/noThenProperty: it answers `undefined`: declares sessions not thenable, quickly.
+Object.defineProperty(Session.prototype, "then", {
+  get: () => undefined,
+  set: thrower(HABITS.assign("then")),
+  configurable: true,
+});
+/**
+ * `session.user = "leo"`: a [[Set]] of a property that neither the instance (it has no own properties:
+ * all state is in #private fields) nor Session.prototype has walks up the prototype chain to this
+ * proxy, whose `set` trap throws, in strict and sloppy code alike. Nothing else goes through it: methods
+ * and accessors (the `permanent` setter) are found on Session.prototype first, and reads of absent
+ * properties (`then` for `await`, `util.inspect`'s lookups) are forwarded untouched. So sessions stay
+ * ordinary objects (no per-instance Proxy, `#private` access intact) and the check costs nothing on the
+ * paths that work.
+ */
+Object.setPrototypeOf(
+  Session.prototype,
+  new Proxy(Object.create(Object.prototype) as object, {
+    set(_target, key) {
+      throw new TypeError(HABITS.assign(String(key)));
+    },
+  }),
+);
 
 export interface SessionInternals {
   accessed: boolean;
