@@ -4,7 +4,7 @@
  *
  * Why not the client's own timeouts: node-redis drops a command's `timeout`/`abortSignal` once
  * the command is written, so a stalled server (SIGSTOP, socket open) would hang a request
- * forever; MULTI ignores them entirely (shared/PITFALLS.md). The deadline here covers the
+ * forever; MULTI ignores them entirely (measured with node-redis 6). The deadline here covers the
  * whole operation, whatever state the connection is in.
  */
 import { SessionStoreError } from "../../errors.js";
@@ -68,8 +68,10 @@ interface Target {
   readonly queuesOffline: boolean;
   route(key: string): Route;
   send(key: string, args: string[], signal: AbortSignal | undefined): Promise<unknown>;
-  /** Resolves when the (first) connection is ready or `signal` aborts. */
+  /** Resolves when the (first) connection is ready, a connection attempt fails, or `signal` aborts. */
   whenReady(signal: AbortSignal): Promise<void>;
+  /** The system error of the last failed connection attempt, until a connection is ready again. */
+  connectFailure(): Error | undefined;
   attach(onError: (error: Error) => void): void;
   detach(): void;
   /** Closes gracefully, or destroys after `graceMs`. */
@@ -97,6 +99,9 @@ async function closeWithin(
 function clientTarget(client: RedisClientLike, owned: boolean): Target {
   let everReady = client.isReady;
   let errorListener: ((error: Error) => void) | undefined;
+  let connectFailure: Error | undefined;
+  /** Requests waiting for the first connection: woken by a failed attempt too, to fail at once. */
+  const waiting = new Set<() => void>();
   let markReady: () => void = () => undefined;
   // One shared promise, not one 'ready' listener per waiting request (no listener pile-up).
   const firstReady = new Promise<void>((resolve) => {
@@ -104,7 +109,13 @@ function clientTarget(client: RedisClientLike, owned: boolean): Target {
   });
   const onReady = (): void => {
     everReady = true;
+    connectFailure = undefined;
     markReady();
+  };
+  const onError = (error: Error): void => {
+    if (!isConnectFailure(error) || client.isReady) return;
+    connectFailure = error;
+    for (const wake of waiting) wake();
   };
   // A client the store created returns plain strings; someone else's may map replies to Buffers.
   const replyOptions = owned ? undefined : { typeMapping: STRING_REPLIES };
@@ -113,8 +124,8 @@ function clientTarget(client: RedisClientLike, owned: boolean): Target {
     route() {
       if (client.isReady) return { circuit: "client", state: "ready" };
       // Not open: never connected, closed, or reconnectStrategy gave up. Open but not ready:
-      // either the first connect (worth waiting for) or a reconnect (fail at once, PITFALLS).
-      if (!client.isOpen || everReady) return { circuit: "client", state: "down" };
+      // either the first connect (worth waiting for) or a reconnect (fail at once: node-redis would queue it).
+      if (!client.isOpen || everReady || connectFailure) return { circuit: "client", state: "down" };
       return { circuit: "client", state: "connecting" };
     },
     send(_key, args, signal) {
@@ -125,15 +136,22 @@ function clientTarget(client: RedisClientLike, owned: boolean): Target {
       return new Promise((resolve) => {
         const done = (): void => {
           signal.removeEventListener("abort", done);
+          waiting.delete(done);
           resolve();
         };
         signal.addEventListener("abort", done, { once: true });
+        waiting.add(done);
         void firstReady.then(done);
       });
     },
-    attach(onError) {
-      errorListener = onError;
-      client.on("error", onError);
+    connectFailure: () => connectFailure,
+    attach(listener) {
+      // One listener on the client for both: the store's own (lastError) and the refusal tracking.
+      errorListener = (error) => {
+        onError(error);
+        listener(error);
+      };
+      client.on("error", errorListener);
       client.on("ready", onReady);
     },
     detach() {
@@ -170,6 +188,7 @@ function clusterTarget(cluster: RedisClusterLike): Target {
       return cluster.sendCommand(key, false, args, { abortSignal: signal, typeMapping: STRING_REPLIES });
     },
     async whenReady() {},
+    connectFailure: () => undefined,
     attach(onError) {
       errorListener = onError;
       cluster.on("error", onError);
@@ -182,6 +201,35 @@ function clusterTarget(cluster: RedisClusterLike): Target {
       if (cluster.isOpen) await closeWithin(cluster, graceMs);
     },
   };
+}
+
+/** Socket-level failures to connect: nothing to wait for, the next attempt is a reconnect. */
+const CONNECT_FAILURES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ECONNRESET",
+]);
+
+function isConnectFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && CONNECT_FAILURES.has(code);
+}
+
+/** "Redis 127.0.0.1:1 refused the connection (ECONNREFUSED)": where, and the system's word for why. */
+function notConnected(failure: Error | undefined, fallback: string): SessionStoreError {
+  if (failure === undefined) return new SessionStoreError(fallback);
+  const { code, address, port, hostname } = failure as {
+    code?: string;
+    address?: string;
+    port?: number;
+    hostname?: string;
+  };
+  const where = address !== undefined && port !== undefined ? `${address}:${port}` : (hostname ?? "server");
+  const why = code === "ECONNREFUSED" ? "refused the connection" : "cannot be reached";
+  return new SessionStoreError(`Redis ${where} ${why} (${code ?? failure.message})`, { cause: failure });
 }
 
 function isCluster(target: RedisClientLike | RedisClusterLike): target is RedisClusterLike {
@@ -265,7 +313,9 @@ export class RedisConnection {
   ): Promise<T> {
     if (this.#closed) throw new SessionStoreError("Redis store is closed");
     const route = this.#target.route(routeKey);
-    if (route.state === "down") throw new SessionStoreError("Redis is not connected (reconnecting)");
+    if (route.state === "down") {
+      throw notConnected(this.#target.connectFailure(), "Redis is not connected (reconnecting)");
+    }
     if (this.#stalled.has(route.circuit)) {
       // Commands already sent have not been answered: the server is stalled. Adding more to the
       // same connection would only queue behind them; fail now, resume when they settle.
@@ -307,6 +357,8 @@ export class RedisConnection {
   async #afterFirstConnect<T>(signal: AbortSignal, operation: () => Promise<T>): Promise<T> {
     await this.#target.whenReady(signal);
     if (signal.aborted) throw new SessionStoreError("Redis is not connected");
+    const failure = this.#target.connectFailure();
+    if (failure !== undefined) throw notConnected(failure, "Redis is not connected");
     return operation();
   }
 
