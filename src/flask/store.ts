@@ -3,8 +3,10 @@
  * flagon app on one domain share a login (and pending flashes) in both directions.
  */
 import { Buffer } from "node:buffer";
+import { checkOptionNames, type OptionHints } from "../config-check.js";
 import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
 import { ConfigError, CookieError } from "../errors.js";
+import type { ListsEveryOption } from "../stores/options.js";
 import type { ClientDecodeResult, ClientStore, FlashMessage, SessionRecord } from "../stores/types.js";
 import {
   encodeFlaskCookie,
@@ -39,6 +41,32 @@ export interface FlaskCookieStoreOptions {
    */
   allowShortSecret?: boolean;
 }
+
+/** Every `FlaskCookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
+const FLASK_STORE_OPTION_NAMES = [
+  "secretKey",
+  "fallbacks",
+  "maxAge",
+  "allowShortSecret",
+] as const satisfies ReadonlyArray<keyof FlaskCookieStoreOptions>;
+const _flaskNamesComplete: ListsEveryOption<FlaskCookieStoreOptions, typeof FLASK_STORE_OPTION_NAMES> = true;
+void _flaskNamesComplete;
+
+/** Flask's config names, with where each lives here. */
+const FLASK_STORE_HINTS: OptionHints = Object.freeze({
+  secret: "spelled secretKey (Flask's SECRET_KEY)",
+  secret_key: "spelled secretKey (Flask's SECRET_KEY)",
+  SECRET_KEY: "spelled secretKey",
+  SECRET_KEY_FALLBACKS: "spelled fallbacks",
+  secretKeyFallbacks: "spelled fallbacks",
+  PERMANENT_SESSION_LIFETIME: "spelled maxAge (seconds)",
+  permanentSessionLifetime: "spelled maxAge (seconds)",
+  salt: 'Flask\'s salt is fixed ("cookie-session"), as in Flask',
+  SESSION_COOKIE_NAME:
+    "the cookie's name is createSessions({ cookie: { name } }) (Flask's default is \"session\")",
+  cookieName: "the cookie's name is createSessions({ cookie: { name } }) (Flask's default is \"session\")",
+  name: "the cookie's name is createSessions({ cookie: { name } }) (Flask's default is \"session\")",
+});
 
 /** A client store that signs with Flask's keys, so `createSessions` needs no `secret` for it. */
 export interface FlaskCookieStore extends ClientStore {
@@ -92,6 +120,7 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
   if (options === null || typeof options !== "object") {
     throw new ConfigError("ERR_SECRET_MISSING", "flaskCookieStore needs { secretKey }");
   }
+  checkOptionNames("flaskCookieStore", options, FLASK_STORE_OPTION_NAMES, FLASK_STORE_HINTS);
   const primary = options.secretKey;
   const secrets: FlaskSecret[] = [
     ...(Array.isArray(primary) ? primary : primary === undefined ? [] : [primary as FlaskSecret]),

@@ -1,8 +1,10 @@
+import { checkOptionNames, type OptionHints } from "../config-check.js";
 import { MAX_COOKIE_BYTES } from "../cookie/index.js";
 import type { Keyring } from "../crypto/keyring.js";
 import { createSealer } from "../crypto/sealer.js";
 import { createSigner } from "../crypto/signer.js";
 import { ConfigError, CookieError } from "../errors.js";
+import { invalidOption, type ListsEveryOption } from "./options.js";
 import type {
   ClientDecodeResult,
   ClientStore,
@@ -19,6 +21,29 @@ export interface CookieStoreOptions {
    */
   encrypt?: boolean;
 }
+
+/** Every `CookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
+const COOKIE_STORE_OPTION_NAMES = ["encrypt"] as const satisfies ReadonlyArray<keyof CookieStoreOptions>;
+const _cookieStoreNamesComplete: ListsEveryOption<CookieStoreOptions, typeof COOKIE_STORE_OPTION_NAMES> =
+  true;
+void _cookieStoreNamesComplete;
+
+/** What cookie-session and iron-session options became (everything but `encrypt` lives on createSessions). */
+const COOKIE_STORE_HINTS: OptionHints = Object.freeze({
+  sealed: "spelled encrypt (true seals, false signs)",
+  signed:
+    "a cookie store always signs; encrypt: false signs without sealing, encrypt: true (the default) seals",
+  secret: "the keys are createSessions({ secret }), shared by every store",
+  secrets: "the keys are createSessions({ secret: [newest, ...older] })",
+  keys: "the keys are createSessions({ secret: [newest, ...older] })",
+  password: "the keys are createSessions({ secret }) (at least 32 characters)",
+  name: "the cookie's name is createSessions({ cookie: { name } })",
+  cookieName: "the cookie's name is createSessions({ cookie: { name } })",
+  cookie: "cookie attributes are createSessions({ cookie: { ... } })",
+  cookieOptions: "cookie attributes are createSessions({ cookie: { ... } })",
+  maxAge: "use createSessions({ permanentLifetime }) (seconds) and session.permanent = true",
+  ttl: "use createSessions({ permanentLifetime }) (seconds) and session.permanent = true",
+});
 
 /** The JSON inside a flagon session cookie (format version 1, documented in the README). */
 interface CookiePayload {
@@ -53,12 +78,22 @@ function isPayload(value: unknown): value is CookiePayload {
 }
 
 /**
- * The whole session inside the cookie: nothing on the server. It cannot keep DESIGN.md's
- * promises 1–2 (concurrent requests each send back their own copy: the last response wins), and a
- * cookie captured before logout stays valid until its embedded expiry (see README).
+ * The whole session inside the cookie: nothing on the server. It cannot keep the server stores'
+ * guarantees of no lost updates and surviving flashes (concurrent requests each send back their
+ * own copy: the last response wins), and a cookie captured before logout stays valid until its
+ * embedded expiry (docs/sessions.md, "Stores").
  */
 export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
+  checkOptionNames("cookieStore", options, COOKIE_STORE_OPTION_NAMES, COOKIE_STORE_HINTS);
   const encrypt = options.encrypt ?? true;
+  if (typeof encrypt !== "boolean") {
+    throw invalidOption(
+      "cookieStore",
+      "encrypt",
+      "true (sealed, the default) or false (signed, readable by the visitor)",
+      encrypt,
+    );
+  }
   const codecs = new WeakMap<Keyring, ReturnType<typeof codecFor>>();
 
   function codecFor(keyring: Keyring) {

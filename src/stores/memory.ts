@@ -1,5 +1,6 @@
-import { FlagonError } from "../errors.js";
+import { checkOptionNames, type OptionHints } from "../config-check.js";
 import { applyChangeSet } from "./apply.js";
+import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
 import type { ChangeSet, ServerStore, SessionRecord } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -9,20 +10,41 @@ export interface MemoryStoreOptions {
    * @default 100000
    */
   maxEntries?: number;
-  /** Milliseconds between sweeps of expired records (each sweep is bounded). @default 60000 */
+  /**
+   * Milliseconds between sweeps of expired records (each sweep is bounded); `0` turns the sweep
+   * off (expired records are still never returned, and are dropped when read). @default 60000
+   */
   sweepInterval?: number;
 }
+
+/** Every `MemoryStoreOptions` name, kept beside the interface (checked both ways at compile time). */
+const MEMORY_STORE_OPTION_NAMES = ["maxEntries", "sweepInterval"] as const satisfies ReadonlyArray<
+  keyof MemoryStoreOptions
+>;
+const _memoryNamesComplete: ListsEveryOption<MemoryStoreOptions, typeof MEMORY_STORE_OPTION_NAMES> = true;
+void _memoryNamesComplete;
+
+/** Names other in-memory session stores use (memorystore, lru-cache), with flagon's way. */
+const MEMORY_STORE_HINTS: OptionHints = Object.freeze({
+  max: "spelled maxEntries",
+  checkPeriod: "spelled sweepInterval (ms)",
+  ttl: "a session's lifetime is set on createSessions (permanentLifetime, idleTimeout, absoluteTimeout, in seconds)",
+});
 
 /**
  * Sessions in this process's memory: for development, tests and single-process apps.
  * Records are kept as JSON text, so they behave like a real store (no shared references).
  */
 export function memoryStore(options: MemoryStoreOptions = {}): ServerStore & { readonly size: number } {
+  checkOptionNames("memoryStore", options, MEMORY_STORE_OPTION_NAMES, MEMORY_STORE_HINTS);
   const maxEntries = options.maxEntries ?? 100_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new FlagonError("ERR_INVALID_OPTION", "memoryStore maxEntries must be a positive integer");
+  if (!Number.isSafeInteger(maxEntries) || maxEntries < 1) {
+    throw invalidOption("memoryStore", "maxEntries", "a whole number of sessions, at least 1", maxEntries);
   }
-  const sweepInterval = options.sweepInterval ?? 60_000;
+  const sweepInterval = timerOption("memoryStore", "sweepInterval", options.sweepInterval, 60_000, {
+    min: 0,
+    zeroMeans: "turns the sweep off",
+  });
   // Map order is insertion order: re-inserting on use makes the first entry the least recently used.
   const records = new Map<string, { json: string; expiresAt: number }>();
   let timer: NodeJS.Timeout | undefined;

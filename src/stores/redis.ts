@@ -9,8 +9,10 @@
  * usable id. get, apply and destroy are one round trip each (a Lua script or DEL).
  */
 import type * as Redis from "redis";
+import { checkOptionNames, describe, type OptionHints } from "../config-check.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
+import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from "./redis/connection.js";
 import { APPLY_SCRIPT, GET_SCRIPT } from "./redis/scripts.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
@@ -36,7 +38,7 @@ export interface RedisStoreOptions {
   client?: RedisClientLike | RedisClusterLike;
   /**
    * `redis[s]://[[user][:password]@]host[:port][/db]`: the store creates, connects and, on
-   * `close()`, closes its own client. Ignored when `client` is given.
+   * `close()`, closes its own client. Give `client` or `url`, not both.
    * @default "redis://localhost:6379"
    */
   url?: string;
@@ -61,28 +63,82 @@ export interface RedisStore extends ServerStore {
   close(): Promise<void>;
 }
 
+/** Every `RedisStoreOptions` name, kept beside the interface (checked both ways at compile time). */
+const REDIS_STORE_OPTION_NAMES = [
+  "client",
+  "url",
+  "prefix",
+  "commandTimeout",
+] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
+const _redisNamesComplete: ListsEveryOption<RedisStoreOptions, typeof REDIS_STORE_OPTION_NAMES> = true;
+void _redisNamesComplete;
+
+/** Names of connect-redis and ioredis-style stores, with flagon's way. */
+const REDIS_STORE_HINTS: OptionHints = Object.freeze({
+  host: 'give url: "redis://host:port" (or a client you created)',
+  port: 'give url: "redis://host:port" (or a client you created)',
+  socket: "create the client yourself (createClient({ socket })) and pass it as client",
+  password: 'put it in url ("redis://:password@host:port") or in the client you pass',
+  db: 'put it in url ("redis://host:port/1") or in the client you pass',
+  ttl: "a session's lifetime is set on createSessions (permanentLifetime, idleTimeout, absoluteTimeout, in seconds)",
+  disableTTL: "Redis expiry always follows the session's own expiry",
+  disableTouch: "reads never write: a session is extended only when its idle timeout needs it",
+  scanCount: "not needed: the store never scans",
+  serializer: "values are stored as JSON, one hash field per key",
+  timeout: "spelled commandTimeout (ms)",
+});
+
 interface StoreConfig {
   readonly prefix: string;
   readonly commandTimeout: number;
 }
 
 function normalise(options: RedisStoreOptions): StoreConfig {
+  const where = "redisStore";
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalidOption(where, "options", "an object such as { url } or { client }", options);
+  }
+  checkOptionNames(where, options, REDIS_STORE_OPTION_NAMES, REDIS_STORE_HINTS);
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
-    throw new ConfigError("ERR_INVALID_OPTION", "redisStore: `prefix` must be a string without { or }");
+    throw invalidOption(where, "prefix", "a string without { or } (the store's hash tag follows it)", prefix);
   }
-  const commandTimeout = options.commandTimeout ?? DEFAULT_COMMAND_TIMEOUT_MS;
-  if (typeof commandTimeout !== "number" || !Number.isFinite(commandTimeout) || commandTimeout <= 0) {
-    throw new ConfigError(
-      "ERR_INVALID_OPTION",
-      "redisStore: `commandTimeout` must be a positive number of ms",
-    );
-  }
+  const commandTimeout = timerOption(
+    where,
+    "commandTimeout",
+    options.commandTimeout,
+    DEFAULT_COMMAND_TIMEOUT_MS,
+    {
+      min: 0,
+      exclusiveMin: true,
+    },
+  );
   if (options.client !== undefined && typeof options.client?.sendCommand !== "function") {
-    throw new ConfigError(
-      "ERR_INVALID_OPTION",
-      "redisStore: `client` must be a node-redis client or cluster",
+    throw invalidOption(
+      where,
+      "client",
+      "a node-redis client or cluster (createClient() / createCluster())",
+      options.client,
     );
+  }
+  if (options.url !== undefined) {
+    if (options.client !== undefined) {
+      throw new ConfigError(
+        "ERR_INVALID_OPTION",
+        `${where}: give either \`client\` or \`url\`, not both (url would be ignored)`,
+      );
+    }
+    if (typeof options.url !== "string" || !/^rediss?:\/\//.test(options.url)) {
+      // The value is not repeated: a URL may hold a password.
+      const got =
+        typeof options.url === "string"
+          ? `a URL starting ${JSON.stringify(options.url.split(":")[0])}`
+          : describe(options.url);
+      throw new ConfigError(
+        "ERR_INVALID_OPTION",
+        `${where}: \`url\` must be a redis:// or rediss:// URL, e.g. "redis://127.0.0.1:6379", got ${got}`,
+      );
+    }
   }
   return Object.freeze({ prefix, commandTimeout });
 }
@@ -112,7 +168,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
   } else {
     const client = ownClient(options.url ?? DEFAULT_URL, config.commandTimeout);
     connection = new RedisConnection(client, { commandTimeout: config.commandTimeout, owned: true });
-    // The first connect() retries until it succeeds: never await it per request (PITFALLS).
+    // The first connect() retries until it succeeds: never await it per request: a request would then wait for a server that may never come.
     // Requests meanwhile wait up to `commandTimeout` for it; failures surface as 'error' events.
     client.connect().catch((error: unknown) => {
       connection.lastError = error instanceof Error ? error : new Error(String(error));

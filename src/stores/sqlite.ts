@@ -8,8 +8,10 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import type Database from "better-sqlite3";
+import { checkOptionNames, type OptionHints } from "../config-check.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
+import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
 import { BAD_ROW, isBusy, toStoreError } from "./sqlite/errors.js";
 import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
@@ -63,6 +65,31 @@ export interface SqliteStoreOptions {
    */
   onBackgroundError?: (error: FlagonError) => void;
 }
+
+/** Every `SqliteStoreOptions` name, kept beside the interface (checked both ways at compile time). */
+const SQLITE_STORE_OPTION_NAMES = [
+  "path",
+  "busyTimeout",
+  "purgeInterval",
+  "purgeBatch",
+  "synchronous",
+  "onBackgroundError",
+] as const satisfies ReadonlyArray<keyof SqliteStoreOptions>;
+const _sqliteNamesComplete: ListsEveryOption<SqliteStoreOptions, typeof SQLITE_STORE_OPTION_NAMES> = true;
+void _sqliteNamesComplete;
+
+/** Names of other SQLite session stores (connect-sqlite3, better-sqlite3-session-store), with flagon's way. */
+const SQLITE_STORE_HINTS: OptionHints = Object.freeze({
+  filename: "spelled path (the database file)",
+  file: "spelled path (the database file)",
+  db: "put the database file in path; the store opens it itself",
+  dir: 'put the directory in path, e.g. path: "data/sessions.db"',
+  client: "the store opens its own connection: give path instead of a better-sqlite3 Database",
+  table: "the table is always flagon_sessions (docs/sqlite.md); use another file to keep stores apart",
+  timeout: "spelled busyTimeout (ms)",
+  expired: "use purgeInterval (ms between purges) and purgeBatch",
+  ttl: "a session's lifetime is set on createSessions (permanentLifetime, idleTimeout, absoluteTimeout, in seconds)",
+});
 
 export interface SqliteStore extends ServerStore {
   /** The absolute path of the database file (or `":memory:"`). */
@@ -368,7 +395,8 @@ function prepare(db: Database.Database): Connection {
   };
 
   // Read, merge and write in one BEGIN IMMEDIATE transaction: the write lock is taken before the
-  // read, so no other process can commit between them (the no-lost-update guarantee of DESIGN.md).
+  // read, so no other process can commit between them: concurrent requests that change different keys
+  // both keep their changes (the no-lost-update guarantee in docs/sessions.md, "Stores").
   const transaction = db.transaction((key: string, changes: ChangeSet, now: number) => {
     const row = statements.selectLive.get(key, now);
     const data = new Map<string, unknown>(
@@ -459,33 +487,44 @@ interface Config {
 }
 
 function normalize(options: SqliteStoreOptions): Readonly<Config> {
-  const invalid = (message: string) => new ConfigError("ERR_INVALID_OPTION", `sqliteStore: ${message}`);
-  if (typeof options !== "object" || options === null) throw invalid("options { path } are required");
+  const where = "sqliteStore";
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `${where}: options { path } are required, e.g. sqliteStore({ path: "data/sessions.db" })`,
+    );
+  }
+  checkOptionNames(where, options, SQLITE_STORE_OPTION_NAMES, SQLITE_STORE_HINTS);
   const { path } = options;
   if (typeof path !== "string" || path === "" || path.includes("\0")) {
-    throw invalid("`path` must be a non-empty file path");
+    throw invalidOption(
+      where,
+      "path",
+      'a non-empty file path (e.g. "data/sessions.db"; ":memory:" for tests)',
+      path,
+    );
   }
-  const milliseconds = (name: string, value: number | undefined, fallback: number) => {
-    if (value === undefined) return fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw invalid(`\`${name}\` must be a finite number of milliseconds >= 0`);
-    }
-    return value;
-  };
   const purgeBatch = options.purgeBatch ?? DEFAULT_PURGE_BATCH;
-  if (!Number.isSafeInteger(purgeBatch) || purgeBatch < 1)
-    throw invalid("`purgeBatch` must be an integer >= 1");
+  if (!Number.isSafeInteger(purgeBatch) || purgeBatch < 1) {
+    throw invalidOption(where, "purgeBatch", "a whole number of rows, at least 1", purgeBatch);
+  }
   const synchronous = options.synchronous ?? "normal";
   if (synchronous !== "normal" && synchronous !== "full") {
-    throw invalid('`synchronous` must be "normal" or "full"');
+    throw invalidOption(where, "synchronous", '"normal" or "full"', synchronous);
   }
   if (options.onBackgroundError !== undefined && typeof options.onBackgroundError !== "function") {
-    throw invalid("`onBackgroundError` must be a function");
+    throw invalidOption(where, "onBackgroundError", "a function", options.onBackgroundError);
   }
   return Object.freeze({
     path: path === ":memory:" ? path : resolve(path),
-    busyTimeout: milliseconds("busyTimeout", options.busyTimeout, DEFAULT_BUSY_TIMEOUT),
-    purgeInterval: milliseconds("purgeInterval", options.purgeInterval, DEFAULT_PURGE_INTERVAL),
+    busyTimeout: timerOption(where, "busyTimeout", options.busyTimeout, DEFAULT_BUSY_TIMEOUT, {
+      min: 0,
+      zeroMeans: "fails at once when another connection holds the lock",
+    }),
+    purgeInterval: timerOption(where, "purgeInterval", options.purgeInterval, DEFAULT_PURGE_INTERVAL, {
+      min: 0,
+      zeroMeans: "turns the purge off",
+    }),
     purgeBatch,
     synchronous,
     onBackgroundError: options.onBackgroundError,

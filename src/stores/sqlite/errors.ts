@@ -18,7 +18,7 @@ function sqliteCode(error: unknown): string | undefined {
 
 /**
  * Turns whatever better-sqlite3, the file system or the schema check threw into the store
- * error of DESIGN.md (the adapter's 503). The message names the file and the operation, never a
+ * `SessionStoreError` the adapters answer with 503 (docs/sessions.md). The message names the file and the operation, never a
  * key; SQLite's own text stays in `cause`.
  */
 export function toStoreError(
