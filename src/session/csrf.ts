@@ -1,6 +1,6 @@
 import { checkOptionNames } from "../config-check.js";
 import { ConfigError, CsrfError } from "../errors.js";
-import type { Session, SessionData } from "./session.js";
+import type { Session, SessionShape } from "./session.js";
 
 /**
  * CSRF protection, framework-agnostic: a per-session synchronizer token (OWASP CSRF Prevention
@@ -70,7 +70,7 @@ export interface CsrfProtection {
   /** True for methods that are not checked. */
   isSafe(method: string): boolean;
   /** Runs every check on an unsafe request; safe methods pass. */
-  check<T extends SessionData>(session: Session<T>, input: CsrfInput): CsrfResult;
+  check<T extends SessionShape<T>>(session: Session<T>, input: CsrfInput): CsrfResult;
 }
 
 /** RFC 9110 §9.2.1 safe methods. */
@@ -182,7 +182,7 @@ export function createCsrfProtection(options: CsrfOptions = {}): CsrfProtection 
     return undefined;
   }
 
-  function check<T extends SessionData>(session: Session<T>, input: CsrfInput): CsrfResult {
+  function check<T extends SessionShape<T>>(session: Session<T>, input: CsrfInput): CsrfResult {
     if (safeMethods.has(input.method.toUpperCase())) return { ok: true };
     const reason = originReason(input);
     if (reason !== undefined) return fail(reason);

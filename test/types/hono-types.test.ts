@@ -12,6 +12,7 @@ import {
   sessions,
   templateGlobals,
 } from "../../src/adapters/hono.js";
+import { createCsrfProtection } from "../../src/session/csrf.js";
 import type { Session } from "../../src/session/session.js";
 import { createSessions } from "../../src/session/sessions.js";
 
@@ -51,6 +52,15 @@ function otherForms(): void {
   const hono = new Hono<SessionEnv<Data>>();
   hono.use(viaCore);
   hono.get("/", (c) => c.text(c.get("session").get("user") ?? ""));
+  // The CSRF core checks an interface-typed session too.
+  hono.post("/form", (c) => {
+    const result = createCsrfProtection().check(c.get("session"), {
+      method: "POST",
+      headers: {},
+      host: "localhost",
+    });
+    return c.text(result.ok ? "ok" : "no");
+  });
 }
 
 describe("hono types", () => {
