@@ -19,5 +19,6 @@ export {
   type SessionsOptions,
   type StandardSchemaLike,
 } from "./options.js";
+export { applyPlanToHeaders, applyPlanToResponse, type CommitPlan, mergeVary } from "./plan.js";
 export { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
 export { createSessions, type SessionInput, type Sessions, storeKey } from "./sessions.js";

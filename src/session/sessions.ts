@@ -19,6 +19,7 @@ import {
   type SessionLogger,
   type SessionsOptions,
 } from "./options.js";
+import { applyPlanToHeaders, type CommitPlan } from "./plan.js";
 import { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
 
@@ -46,24 +47,18 @@ export interface Sessions<T extends SessionShape<T> = SessionData> {
    */
   commit(session: Session<T>, headers: Headers): Promise<void>;
   /**
-   * `commit` without waiting, for adapters' fast path: when the change set needs no store call
-   * (a read, or any change with the cookie store) it appends the headers and returns `true`;
-   * otherwise it does nothing and returns `false` (then call `commit`). Throws like `commit`.
+   * Everything a commit does, computed once, synchronously, without I/O: the `Set-Cookie` line,
+   * `Vary`, `Cache-Control`, and the store write to await (`plan.write`, `undefined` when there is
+   * none). Adapters call it when the response head is about to be written, await `write` if there
+   * is one, then apply the plan (`applyPlanToResponse`, `applyPlanToHeaders`). Throws
+   * `CookieError` (`ERR_COOKIE_TOO_LARGE`) and, with a synchronous schema, `ERR_SESSION_INVALID`
+   * before anything is written. Call it once per session.
    */
-  commitSync(session: Session<T>, headers: Headers): boolean;
+  prepare(session: Session<T>): CommitPlan;
   /** The cookie name used for a request (`__Host-` prefixed on HTTPS by default). */
   cookieName(secure: boolean): string;
   /** Releases the store (connections, timers, files). */
   close(): Promise<void>;
-}
-
-/** What a commit does: store calls in order, then the headers. */
-interface CommitPlan {
-  io: Array<() => Promise<void>>;
-  vary: boolean;
-  cookie: string;
-  /** The session cookie's Set-Cookie line, if one must be sent. */
-  line: string | undefined;
 }
 
 /** Per-session facts the core keeps beside the `Session` object. */
@@ -110,31 +105,6 @@ function headerBytes(header: string | readonly string[]): number {
   let total = 0;
   for (const part of header) total += Buffer.byteLength(part) + 2;
   return total;
-}
-
-function appendVary(headers: Headers, field: string): void {
-  const current = headers.get("vary");
-  if (current === null) {
-    headers.set("vary", field);
-    return;
-  }
-  const fields = current.split(",").map((part) => part.trim().toLowerCase());
-  if (!fields.includes("*") && !fields.includes(field.toLowerCase()))
-    headers.set("vary", `${current}, ${field}`);
-}
-
-/**
- * RFC 6265bis §4.1.1: a response must not carry two Set-Cookie headers for one name. A second
- * `commit` of the same session replaces the first one's header instead of adding another.
- */
-function putSetCookie(headers: Headers, name: string, line: string): void {
-  const existing = headers.getSetCookie();
-  const others = existing.filter((value) => !value.startsWith(`${name}=`));
-  if (others.length !== existing.length) {
-    headers.delete("set-cookie");
-    for (const value of others) headers.append("set-cookie", value);
-  }
-  headers.append("set-cookie", line);
 }
 
 /**
@@ -225,12 +195,6 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         "schema does not accept; written, it would make every later request load an empty session",
       { cause: result.issues },
     );
-  }
-
-  /** Refuses to commit data the schema rejects (the store and the cookie stay as they were). */
-  async function checkSchema(session: Session<T>): Promise<void> {
-    const data = dataToCheck(session);
-    if (data !== undefined) refuseInvalid(await config.schema!["~standard"].validate(data));
   }
 
   async function load(input: SessionInput): Promise<Session<T>> {
@@ -347,37 +311,103 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return idSigner!.sign(state.cookieName, id, { now: state.now });
   }
 
+  /** Plans that carry nothing but `Vary` (a read) or nothing at all: shared, never allocated per request. */
+  const untouchedPlans = new Map<string, CommitPlan>();
+  const readPlans = new Map<string, CommitPlan>();
+  function constantPlan(cache: Map<string, CommitPlan>, cookieName: string, vary: boolean): CommitPlan {
+    let found = cache.get(cookieName);
+    if (found === undefined) {
+      found = Object.freeze({
+        write: undefined,
+        setCookie: undefined,
+        cookieName,
+        vary,
+        cacheControl: undefined,
+      });
+      if (cache.size < 16) cache.set(cookieName, found);
+    }
+    return found;
+  }
+
+  /** One store call, run in order by the plan's `write`. */
+  type Step = () => Promise<void>;
+
+  function planOf(state: LoadState, line: string | undefined, steps: Step[] | undefined): CommitPlan {
+    if (line === undefined && steps === undefined) return constantPlan(readPlans, state.cookieName, true);
+    return {
+      write: steps === undefined ? undefined : runSteps(steps),
+      setCookie: line,
+      cookieName: state.cookieName,
+      vary: true,
+      cacheControl: line === undefined || config.cacheControl === false ? undefined : config.cacheControl,
+    };
+  }
+
   /**
-   * What committing a session takes: the store calls to make, in order, and the cookie line to send
-   * once they have succeeded. Computing it does no I/O and changes nothing, so a cookie that cannot
-   * be written fails here, before the store is touched.
+   * What committing a session takes, computed once: the store calls to make, in order, and the
+   * headers to send once they have succeeded. No I/O and no change to the session, so a cookie that
+   * cannot be written (`ERR_COOKIE_TOO_LARGE`) or data a synchronous schema rejects fails here,
+   * before the store is touched.
    */
-  function plan(session: Session<T>): CommitPlan {
+  function prepare(session: Session<T>): CommitPlan {
     const state = states.get(session);
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
     const s = Session.internals(session);
-    const io: Array<() => Promise<void>> = [];
-    if (!s.accessed) return { io, vary: false, cookie: state.cookieName, line: undefined };
-    const result: CommitPlan = { io, vary: true, cookie: state.cookieName, line: undefined };
+    if (!s.accessed) return constantPlan(untouchedPlans, state.cookieName, false);
+
+    let pendingSchema: Promise<unknown> | undefined;
+    if (config.schema !== undefined) {
+      const data = dataToCheck(session);
+      if (data !== undefined) {
+        const checked = config.schema["~standard"].validate(data);
+        if (checked instanceof Promise) {
+          pendingSchema = checked;
+          checked.catch(() => undefined); // awaited by write(); never an unhandled rejection
+        } else {
+          refuseInvalid(checked);
+        }
+      }
+    }
+    const plan = planChanges(session, state, s);
+    if (pendingSchema === undefined) return plan;
+    // An asynchronous schema: the write validates first, and writes nothing when it refuses.
+    const schema = pendingSchema;
+    const write = plan.write;
+    return {
+      ...plan,
+      write: async () => {
+        refuseInvalid((await schema) as { readonly issues?: ReadonlyArray<{ readonly message: string }> });
+        if (write !== undefined) await write();
+      },
+    };
+  }
+
+  function planChanges(
+    session: Session<T>,
+    state: LoadState,
+    s: ReturnType<typeof Session.internals>,
+  ): CommitPlan {
     const now = state.now;
 
     if (s.destroyed) {
+      const steps: Step[] = [];
       const loadedKey = state.loadedKey;
       if (store.kind === "server" && loadedKey !== undefined)
-        io.push(() => destroyRecord(store, loadedKey, logger));
+        steps.push(() => destroyRecord(store, loadedKey, logger));
       const after = Session.pendingAfterDestroy(session);
+      let line: string | undefined;
       if (after.length > 0) {
-        planNew(result, state, randomToken(32), new Map(), after, freshMeta(now));
+        line = planNew(steps, state, randomToken(32), new Map(), after, freshMeta(now));
       } else if (state.hadCookie) {
-        result.line = clearLine(state);
+        line = clearLine(state);
       }
-      return result;
+      return planOf(state, line, steps.length > 0 ? steps : undefined);
     }
 
-    const remainingFlashes = [
-      ...s.loadedFlashes.filter((flash) => !s.consumedIds.has(flash.id)),
-      ...s.addedFlashes,
-    ];
+    const remainingFlashes =
+      s.consumedIds.size === 0 && s.addedFlashes.length === 0
+        ? s.loadedFlashes.slice()
+        : [...s.loadedFlashes.filter((flash) => !s.consumedIds.has(flash.id)), ...s.addedFlashes];
     const empty = s.data.size === 0 && remainingFlashes.length === 0;
     const changed = session.modified;
     const touchDue =
@@ -396,11 +426,16 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       s.previousId === undefined;
     if (empty && !keepServerRecord) {
       const loadedKey = state.loadedKey;
-      if (!session.isNew && store.kind === "server" && loadedKey !== undefined && changed) {
-        io.push(() => destroyRecord(store, loadedKey, logger));
-      }
-      if (state.hadCookie && (changed || session.isNew)) result.line = clearLine(state);
-      return result;
+      const steps =
+        !session.isNew && store.kind === "server" && loadedKey !== undefined && changed
+          ? [() => destroyRecord(store, loadedKey, logger)]
+          : undefined;
+      const line = state.hadCookie && (changed || session.isNew) ? clearLine(state) : undefined;
+      return planOf(state, line, steps);
+    }
+
+    if (!changed && !touchDue && !state.stale && s.previousId === undefined && !session.isNew) {
+      return planOf(state, undefined, undefined);
     }
 
     const meta: SessionMeta = { ...s.meta };
@@ -411,16 +446,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
 
     if (s.previousId !== undefined || session.isNew) {
       // Regenerated (login) or brand new: write the whole record under the current id.
-      planNew(result, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
-      return result;
+      const steps: Step[] = [];
+      const line = planNew(steps, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
+      return planOf(state, line, steps.length > 0 ? steps : undefined);
     }
-
-    if (!changed && !touchDue && !state.stale) return result;
 
     if (store.kind === "client") {
       const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
-      result.line = cookieLine(state, cookieValue(session.id, record, state), meta);
-      return result;
+      return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
     }
 
     const key = state.loadedKey!;
@@ -432,21 +465,18 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       flashConsume: [...s.consumedIds],
       meta,
     };
-    io.push(() => applyChanges(store, key, changes, logger));
     // The id did not change: the cookie is re-sent only when its attributes or key must change.
     const permanentRefresh = meta.permanent && (changed || touchDue);
-    if (state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)) {
-      result.line = cookieLine(
-        state,
-        cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state),
-        meta,
-      );
-    }
-    return result;
+    const line =
+      state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)
+        ? cookieLine(state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta)
+        : undefined;
+    return planOf(state, line, [() => applyChanges(store, key, changes, logger)]);
   }
 
+  /** Adds the steps that store a whole new record; returns its cookie line. */
   function planNew(
-    result: CommitPlan,
+    steps: Step[],
     state: LoadState,
     id: string,
     data: ReadonlyMap<string, unknown>,
@@ -454,9 +484,9 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     meta: SessionMeta,
     /** Key of the record this one replaces (regenerate): deleted only once the new one is stored. */
     replacesKey?: string,
-  ): void {
+  ): string {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
-    result.line = cookieLine(state, cookieValue(id, record, state), meta);
+    const line = cookieLine(state, cookieValue(id, record, state), meta);
     if (store.kind === "server") {
       const changes: ChangeSet = {
         clear: true,
@@ -466,46 +496,23 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         flashConsume: [],
         meta,
       };
-      result.io.push(() => applyChanges(store, storeKey(id), changes, logger));
+      steps.push(() => applyChanges(store, storeKey(id), changes, logger));
       // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) result.io.push(() => destroyRecord(store, replacesKey, logger));
+      if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, logger));
     }
-  }
-
-  function emit(result: CommitPlan, headers: Headers): void {
-    if (result.vary) appendVary(headers, "Cookie");
-    if (result.line === undefined) return;
-    putSetCookie(headers, result.cookie, result.line);
-    if (config.cacheControl !== false) headers.set("cache-control", config.cacheControl);
+    return line;
   }
 
   async function commit(session: Session<T>, headers: Headers): Promise<void> {
-    if (config.schema !== undefined) await checkSchema(session);
-    const result = plan(session);
-    for (const step of result.io) await step();
-    emit(result, headers);
-  }
-
-  function commitSync(session: Session<T>, headers: Headers): boolean {
-    if (config.schema !== undefined) {
-      const data = dataToCheck(session);
-      if (data !== undefined) {
-        const checked = config.schema["~standard"].validate(data);
-        // An asynchronous schema: `commit` validates (and writes) instead.
-        if (checked instanceof Promise) return false;
-        refuseInvalid(checked);
-      }
-    }
-    const result = plan(session);
-    if (result.io.length > 0) return false;
-    emit(result, headers);
-    return true;
+    const plan = prepare(session);
+    if (plan.write !== undefined) await plan.write();
+    applyPlanToHeaders(headers, plan);
   }
 
   return {
     load,
+    prepare,
     commit,
-    commitSync,
     cookieName: (secure: boolean) => cookieName(isSecure(secure)),
     close: async () => {
       if (store.kind === "server") await store.close?.();
@@ -567,4 +574,12 @@ function asStoreError(error: unknown, operation: string, logger: SessionLogger):
   return storeError;
 }
 
-export type { ClientStore, ServerStore };
+/** Runs a plan's store calls in order (a write before the delete it makes safe). */
+function runSteps(steps: ReadonlyArray<() => Promise<void>>): () => Promise<void> {
+  if (steps.length === 1) return steps[0]!;
+  return async () => {
+    for (const step of steps) await step();
+  };
+}
+
+export type { ClientStore, CommitPlan, ServerStore };

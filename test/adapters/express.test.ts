@@ -7,7 +7,7 @@ import { join } from "node:path";
 import express from "express";
 import nunjucks from "nunjucks";
 import { afterEach, describe, expect, it } from "vitest";
-import { sessionErrorHandler, sessions } from "../../src/adapters/express.js";
+import { sessionErrorHandler, sessions } from "../../src/adapters/express/index.js";
 import { createSessions, memoryStore, type ServerStore, SessionStoreError } from "../../src/index.js";
 
 const SECRET = "express-adapter-test-secret-0123456789abcdef";

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
-import { type SessionVariables, sessions, templateGlobals } from "../../src/adapters/hono.js";
+import { type SessionVariables, sessions, templateGlobals } from "../../src/adapters/hono/index.js";
 import { CookieError, SessionStoreError } from "../../src/errors.js";
 import { createSessions } from "../../src/session/sessions.js";
 import { memoryStore } from "../../src/stores/memory.js";

@@ -7,8 +7,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { sessions } from "../../src/adapters/express.js";
-import { csrfProtection, type ExpressCsrfOptions } from "../../src/adapters/express-csrf.js";
+import { csrfProtection, type ExpressCsrfOptions } from "../../src/adapters/express/csrf.js";
+import { sessions } from "../../src/adapters/express/index.js";
 import { CsrfError } from "../../src/errors.js";
 
 const SECRET = "csrf-express-test-secret-0123456789abcdefgh";

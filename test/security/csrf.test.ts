@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { csrfProtection, type SessionVariables, sessions } from "../../src/adapters/hono.js";
+import { csrfProtection, type SessionVariables, sessions } from "../../src/adapters/hono/index.js";
 import { ConfigError, CsrfError } from "../../src/errors.js";
 import { type CsrfInput, CsrfRejectedError, createCsrfProtection } from "../../src/session/csrf.js";
 import { createSessions } from "../../src/session/sessions.js";

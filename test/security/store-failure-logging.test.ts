@@ -6,8 +6,8 @@ import express from "express";
 import { Hono } from "hono";
 import request from "supertest";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { sessions as expressSessions, sessionErrorHandler } from "../../src/adapters/express.js";
-import { sessions as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
+import { sessions as expressSessions, sessionErrorHandler } from "../../src/adapters/express/index.js";
+import { sessions as honoSessions, type SessionVariables } from "../../src/adapters/hono/index.js";
 import { createSessions, memoryStore, SessionStoreError } from "../../src/index.js";
 import { failingStore, SECRET } from "../session/harness.js";
 

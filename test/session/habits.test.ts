@@ -7,7 +7,7 @@
 import { inspect } from "node:util";
 import express, { type ErrorRequestHandler } from "express";
 import { describe, expect, it } from "vitest";
-import { sessions as expressSessions } from "../../src/adapters/express.js";
+import { sessions as expressSessions } from "../../src/adapters/express/index.js";
 import { createSessions, memoryStore, Session } from "../../src/index.js";
 
 const SECRET = "habits-secret-0123456789abcdefghijklmnop";

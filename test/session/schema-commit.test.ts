@@ -7,8 +7,8 @@ import express from "express";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { sessions as expressSessions } from "../../src/adapters/express.js";
-import { sessions as honoSessions, type SessionVariables } from "../../src/adapters/hono.js";
+import { sessions as expressSessions } from "../../src/adapters/express/index.js";
+import { sessions as honoSessions, type SessionVariables } from "../../src/adapters/hono/index.js";
 import {
   cookieStore,
   createSessions,
@@ -80,18 +80,16 @@ describe("commit validates changed data against the schema", () => {
     expect((error as Error).cause).toEqual([expect.objectContaining({ path: ["user"] })]);
   });
 
-  it("the cookie store's synchronous fast path (commitSync) refuses too, before any header", async () => {
+  it("the cookie store's synchronous plan (prepare) refuses too, before any header", async () => {
     const sessions = createSessions({ secret: SECRET, store: cookieStore(), schema: Data });
     const session = await sessions.load({ headers: {} });
     session.untyped().set("visits", 1.5);
     const headers = new Headers();
-    expect(() => sessions.commitSync(session, headers)).toThrow(
-      expect.objectContaining({ code: "ERR_SESSION_INVALID" }),
-    );
+    expect(() => sessions.prepare(session)).toThrow(expect.objectContaining({ code: "ERR_SESSION_INVALID" }));
     expect([...headers]).toEqual([]);
   });
 
-  it("an asynchronous schema: commitSync declines, commit validates and refuses", async () => {
+  it("an asynchronous schema: the plan's write validates, commit refuses", async () => {
     const asyncSchema: StandardSchemaLike<{ name?: string }> = {
       "~standard": {
         version: 1,
@@ -106,7 +104,7 @@ describe("commit validates changed data against the schema", () => {
     const session = await sessions.load({ headers: {} });
     session.untyped().set("name", 7);
     const headers = new Headers();
-    expect(sessions.commitSync(session, headers)).toBe(false);
+    expect(sessions.prepare(session).write).toBeTypeOf("function");
     await expect(sessions.commit(session, headers)).rejects.toSatisfy(invalid(/name must be a string/));
     expect([...headers]).toEqual([]);
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import express from "express";
 import ts from "typescript";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import { type ExpressSessionData, sessions } from "../../src/adapters/express.js";
+import { type ExpressSessionData, sessions } from "../../src/adapters/express/index.js";
 import type { Session } from "../../src/session/session.js";
 import "./express-augmentation.js";
 

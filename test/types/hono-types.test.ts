@@ -11,7 +11,7 @@ import {
   type SessionVariables,
   sessions,
   templateGlobals,
-} from "../../src/adapters/hono.js";
+} from "../../src/adapters/hono/index.js";
 import { createCsrfProtection } from "../../src/session/csrf.js";
 import type { Session } from "../../src/session/session.js";
 import { createSessions } from "../../src/session/sessions.js";

@@ -4,7 +4,7 @@
  * Bun, Deno and workerd (Cloudflare Workers' runtime) to say which runtimes flagon supports.
  */
 import { Hono } from "hono";
-import { csrfProtection, type SessionVariables, sessions } from "../../../src/adapters/hono.js";
+import { csrfProtection, type SessionVariables, sessions } from "../../../src/adapters/hono/index.js";
 import { createSessions, type SessionStore } from "../../../src/index.js";
 import { cookieStore } from "../../../src/stores/cookie.js";
 import { memoryStore } from "../../../src/stores/memory.js";

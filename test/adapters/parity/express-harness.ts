@@ -2,8 +2,8 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import express, { type RequestHandler } from "express";
-import { sessionErrorHandler, sessions } from "../../../src/adapters/express.js";
-import { csrfProtection } from "../../../src/adapters/express-csrf.js";
+import { csrfProtection } from "../../../src/adapters/express/csrf.js";
+import { sessionErrorHandler, sessions } from "../../../src/adapters/express/index.js";
 import type { Client, Harness, HarnessRequest, HarnessResponse, Route } from "./routes.js";
 import { routes } from "./routes.js";
 

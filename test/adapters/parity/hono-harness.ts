@@ -1,6 +1,6 @@
 /** Hono harness: the parity app answered in-process by `app.request()`. */
 import { Hono } from "hono";
-import { csrfProtection, type SessionVariables, sessions } from "../../../src/adapters/hono.js";
+import { csrfProtection, type SessionVariables, sessions } from "../../../src/adapters/hono/index.js";
 import type { Client, Harness, HarnessRequest, HarnessResponse } from "./routes.js";
 import { routes } from "./routes.js";
 

@@ -1,14 +1,17 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { applyPlanToResponse, type CommitPlan } from "../../session/plan.js";
 
 /**
- * Commit-before-send for node:http responses: the one place flagon intercepts a response.
+ * Commit-before-send for node:http responses: the one place flagon intercepts a response, shared
+ * by every adapter on node:http (Express today).
  *
- * Session methods only record intent and the commit is async (a store write), so nothing may
+ * Session methods only record intent and the commit may be async (a store write), so nothing may
  * reach the socket before the commit has finished, or the browser could follow a redirect
  * before the store holds what the redirect target reads (express-session's most reported bug).
- * The first `writeHead`/`write`/`end`/`flushHeaders` is therefore held, the commit runs, the
- * session headers are merged in, and the held calls are replayed in order; later calls pass
- * straight through.
+ * At the first `writeHead`/`write`/`end`/`flushHeaders` the commit plan is prepared. Without a
+ * store write (a read, the cookie store) its headers are added and the call goes straight out.
+ * With one, the call is held, the write runs, the session headers are added, and the held calls
+ * are replayed in order; later calls pass straight through.
  *
  * Patched methods are own properties of `res` that call whatever was there before (another
  * middleware's patch included), and they are never restored: a middleware that patched after
@@ -20,16 +23,15 @@ import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from "no
  */
 
 export interface HoldOptions {
-  /** Writes the session; resolves with the headers to add (`Set-Cookie`, `Vary`, `Cache-Control`). */
-  commit: () => Promise<Headers>;
   /**
-   * The fast path: the session headers when the commit needs no store I/O (a read, or the cookie
-   * store), else `undefined`. Then nothing is held: the first write goes straight out.
+   * The session's commit plan (`Sessions.prepare`), asked for once, when the head is first
+   * written. May throw (cookie too large): then `onError` runs and nothing is sent.
    */
-  commitSync?: () => Headers | undefined;
+  prepare: () => CommitPlan;
   /**
-   * Called when `commit` rejects. The held calls are dropped and every header the handler set is
-   * removed, so the error response (a 503) starts clean. Also called if replaying a held call throws.
+   * Called when the plan cannot be made or its write rejects. The held calls are dropped and every
+   * header the handler set is removed, so the error response (a 503) starts clean. Also called if
+   * replaying a held call throws.
    */
   onError: (error: unknown) => void;
 }
@@ -78,36 +80,6 @@ function applyWriteHeadHeaders(res: ServerResponse, pairs: HeaderPairs): void {
     res.appendHeader(name, typeof value === "number" ? String(value) : value);
 }
 
-function mergeVary(res: ServerResponse, value: string): void {
-  const current = res.getHeader("vary");
-  if (current === undefined) {
-    res.setHeader("Vary", value);
-    return;
-  }
-  const existing = (Array.isArray(current) ? current.join(",") : String(current))
-    .split(",")
-    .map((field) => field.trim())
-    .filter((field) => field !== "");
-  const lower = new Set(existing.map((field) => field.toLowerCase()));
-  if (lower.has("*")) return;
-  for (const field of value.split(",").map((part) => part.trim())) {
-    if (field === "" || lower.has(field.toLowerCase())) continue;
-    existing.push(field);
-    lower.add(field.toLowerCase());
-  }
-  res.setHeader("Vary", existing.join(", "));
-}
-
-/** Adds the commit's headers: Set-Cookie appended (one per cookie), Vary merged, the rest set. */
-export function applySessionHeaders(res: ServerResponse, headers: Headers): void {
-  for (const [name, value] of headers) {
-    if (name === "set-cookie") continue;
-    if (name === "vary") mergeVary(res, value);
-    else res.setHeader(name, value);
-  }
-  for (const cookie of headers.getSetCookie()) res.appendHeader("Set-Cookie", cookie);
-}
-
 function removeAllHeaders(res: ServerResponse): void {
   for (const name of res.getHeaderNames()) res.removeHeader(name);
 }
@@ -150,35 +122,35 @@ class Hold {
 
   hold(call: HeldCall): void {
     const res = this.res;
-    if (this.state === "open" && this.options.commitSync !== undefined) {
-      let headers: Headers | undefined;
+    if (this.state === "open") {
+      let plan: CommitPlan;
       try {
-        headers = this.options.commitSync();
+        plan = this.options.prepare();
       } catch (error) {
         this.state = "failed";
         removeAllHeaders(res);
         this.fail(error);
         return;
       }
-      if (headers !== undefined) {
+      this.statusCode = res.statusCode;
+      this.statusMessage = res.statusMessage;
+      const write = plan.write;
+      if (write === undefined) {
         // Nothing to wait for: add the headers and let this first call through at once.
         this.state = "passing";
-        this.statusCode = res.statusCode;
-        this.statusMessage = res.statusMessage;
         this.held.push(call);
-        this.replay(headers);
+        this.replay(plan);
         return;
       }
+      this.state = "holding";
+      this.held.push(call);
+      if (call.method === "end") this.heldEnd = true;
+      this.guardHeaders();
+      void this.release(plan, write);
+      return;
     }
     this.held.push(call);
     if (call.method === "end") this.heldEnd = true;
-    if (this.state === "open") {
-      this.state = "holding";
-      this.statusCode = res.statusCode;
-      this.statusMessage = res.statusMessage;
-      this.guardHeaders();
-      void this.release();
-    }
   }
 
   /**
@@ -230,10 +202,9 @@ class Hold {
     }
   }
 
-  async release(): Promise<void> {
-    let headers: Headers;
+  async release(plan: CommitPlan, write: () => Promise<void>): Promise<void> {
     try {
-      headers = await this.options.commit();
+      await write();
     } catch (error) {
       this.state = "failed";
       this.held.length = 0;
@@ -242,11 +213,11 @@ class Hold {
       return;
     }
     this.state = "passing";
-    this.replay(headers);
+    this.replay(plan);
   }
 
   /** Adds the session headers and replays the held calls, in order. */
-  replay(headers: Headers): void {
+  replay(plan: CommitPlan): void {
     const res = this.res;
     const calls = this.held.splice(0);
     try {
@@ -254,7 +225,7 @@ class Hold {
       res.statusMessage = this.statusMessage;
       const first = calls[0];
       if (first?.method === "writeHead") applyWriteHeadHeaders(res, first.headers);
-      applySessionHeaders(res, headers);
+      applyPlanToResponse(res, plan);
       for (const call of calls) {
         if (call.method === "writeHead") {
           const args = call.reason === undefined ? [call.statusCode] : [call.statusCode, call.reason];
@@ -321,7 +292,7 @@ class Hold {
   }
 }
 
-/** Holds `res` until `options.commit` has finished. Call once per response, before the handler runs. */
+/** Holds `res` until the session's commit has finished. Call once per response, before the handler runs. */
 export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   const hold = new Hold(res, options);
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {

@@ -5,9 +5,9 @@ import {
   CsrfRejectedError,
   createCsrfProtection,
   csrfErrorHtml,
-} from "../session/csrf.js";
-// `req.session` is declared by the Express adapter.
-import type {} from "./express.js";
+} from "../../session/csrf.js";
+// `req.session`'s declaration.
+import type {} from "./types.js";
 
 /** Answers a failed CSRF check (the status is already 403). */
 export type ExpressCsrfErrorHandler = (

@@ -4,7 +4,49 @@ import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import express from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { holdResponse } from "../../src/adapters/express/hold-response.js";
+import { holdResponse } from "../../src/adapters/kit/hold.js";
+import type { CommitPlan } from "../../src/session/plan.js";
+
+/**
+ * The hold, driven by commit functions that resolve with the session headers (the test controls when):
+ * `commitSync` answers at once (no store write), `commit` is the write the hold must wait for.
+ */
+function holdWith(
+  res: ServerResponse,
+  options: {
+    commit: () => Promise<Headers>;
+    commitSync?: () => Headers | undefined;
+    onError: (error: unknown) => void;
+  },
+): void {
+  holdResponse(res, {
+    prepare: () => {
+      const now = options.commitSync?.();
+      let headers = now ?? new Headers();
+      const plan: CommitPlan = {
+        write:
+          now === undefined
+            ? async () => {
+                headers = await options.commit();
+              }
+            : undefined,
+        cookieName: "sid",
+        // Read when the plan is applied, after the write has resolved.
+        get setCookie() {
+          return headers.getSetCookie()[0];
+        },
+        get vary() {
+          return headers.get("vary") !== null;
+        },
+        get cacheControl() {
+          return headers.get("cache-control") ?? undefined;
+        },
+      };
+      return plan;
+    },
+    onError: options.onError,
+  });
+}
 
 /** A commit whose completion the test controls. */
 function deferredCommit(headers: Headers = new Headers()) {
@@ -111,7 +153,7 @@ describe("holdResponse", () => {
     let serverRes: ServerResponse | undefined;
     const url = await listen((_req, res) => {
       serverRes = res;
-      holdResponse(res, { commit: gate.commit, onError: (error) => res.destroy(error as Error) });
+      holdWith(res, { commit: gate.commit, onError: (error) => res.destroy(error as Error) });
       res.statusCode = 302;
       res.setHeader("Location", "/next");
       res.end("Found");
@@ -135,7 +177,7 @@ describe("holdResponse", () => {
 
   it("keeps duplicate headers given to writeHead as a flat array and merges Set-Cookie and Vary", async () => {
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
       res.setHeader("X-Early", "replaced");
       res.writeHead(200, [
         "Set-Cookie",
@@ -158,7 +200,7 @@ describe("holdResponse", () => {
 
   it("accepts writeHead with [name, value] pairs, a reason phrase and an object", async () => {
     const url = await listen((req, res) => {
-      holdResponse(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
       if (req.url === "/pairs") {
         res.writeHead(201, "Made It", [
           ["Set-Cookie", "a=1"],
@@ -184,7 +226,7 @@ describe("holdResponse", () => {
   it("throws in the handler, like node, for a bad status, a second writeHead or a bad chunk", async () => {
     const outcomes: string[] = [];
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: async () => new Headers(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => new Headers(), onError: () => res.destroy() });
       for (const action of [
         () => res.writeHead(42),
         () => res.write(42 as unknown as string),
@@ -216,7 +258,7 @@ describe("holdResponse", () => {
     const gate = deferredCommit(sessionHeaders());
     const returns: boolean[] = [];
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: gate.commit, onError: () => res.destroy() });
+      holdWith(res, { commit: gate.commit, onError: () => res.destroy() });
       res.setHeader("Content-Type", "text/plain");
       returns.push(res.write("one,"));
       returns.push(res.write(Buffer.from("two,")));
@@ -238,7 +280,7 @@ describe("holdResponse", () => {
   it("streams a piped Readable of many chunks completely", async () => {
     const chunks = Array.from({ length: 2000 }, (_, i) => `chunk-${i};`);
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
       Readable.from(chunks).pipe(res);
     });
     const reply = await send(url);
@@ -251,7 +293,7 @@ describe("holdResponse", () => {
     let serverRes: ServerResponse | undefined;
     const url = await listen((_req, res) => {
       serverRes = res;
-      holdResponse(res, { commit: gate.commit, onError: () => res.destroy() });
+      holdWith(res, { commit: gate.commit, onError: () => res.destroy() });
       res.flushHeaders();
       res.end("late");
     });
@@ -265,7 +307,7 @@ describe("holdResponse", () => {
 
   it("answers HEAD with the headers and no body", async () => {
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
       res.setHeader("Content-Type", "text/html");
       res.end("<p>body</p>");
     });
@@ -279,7 +321,7 @@ describe("holdResponse", () => {
     const gate = deferredCommit();
     const errors: unknown[] = [];
     const url = await listen((_req, res) => {
-      holdResponse(res, {
+      holdWith(res, {
         commit: gate.commit,
         onError: (error) => {
           errors.push(error);
@@ -315,7 +357,7 @@ describe("holdResponse", () => {
         seen.push(`prior end, headers ${this.getHeader("set-cookie") === undefined ? "absent" : "present"}`);
         return Reflect.apply(priorEnd, this, args);
       } as ServerResponse["end"];
-      holdResponse(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
+      holdWith(res, { commit: async () => sessionHeaders(), onError: () => res.destroy() });
       const heldEnd = res.end;
       res.end = function (this: ServerResponse, ...args: unknown[]) {
         seen.push("after end");
@@ -333,7 +375,7 @@ describe("holdResponse", () => {
     const gate = deferredCommit(sessionHeaders());
     const seen: Record<string, unknown> = {};
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: gate.commit, onError: () => res.destroy() });
+      holdWith(res, { commit: gate.commit, onError: () => res.destroy() });
       seen.before = res.headersSent;
       res.statusCode = 201;
       res.end("first");
@@ -369,7 +411,7 @@ describe("holdResponse", () => {
 
   it("a throwing onError destroys the response instead of an unhandled rejection", async () => {
     const url = await listen((_req, res) => {
-      holdResponse(res, {
+      holdWith(res, {
         commit: async () => {
           throw new Error("store down");
         },
@@ -385,7 +427,7 @@ describe("holdResponse", () => {
   it("commits once per response, whatever the handler calls after the first write", async () => {
     let commits = 0;
     const url = await listen((_req, res) => {
-      holdResponse(res, {
+      holdWith(res, {
         commit: async () => {
           commits += 1;
           return sessionHeaders();
@@ -408,7 +450,7 @@ describe("holdResponse", () => {
     function appWith(commit: () => Promise<Headers>): express.Express {
       const app = express();
       app.use((_req, res, next) => {
-        holdResponse(res, { commit, onError: (error) => next(error) });
+        holdWith(res, { commit, onError: (error) => next(error) });
         next();
       });
       app.get("/redirect", (_req, res) => res.redirect("/target"));
@@ -516,7 +558,7 @@ describe("fast path: a commit that needs no store I/O holds nothing", () => {
     let asyncCommits = 0;
     const app = express();
     app.get("/", (_req, res) => {
-      holdResponse(res, {
+      holdWith(res, {
         commit: async () => {
           asyncCommits += 1;
           return new Headers();
@@ -540,7 +582,7 @@ describe("fast path: a commit that needs no store I/O holds nothing", () => {
     const commit = deferredCommit(syncHeaders());
     let endedSynchronously = true;
     const url = await listen((_req, res) => {
-      holdResponse(res, { commit: commit.commit, commitSync: () => undefined, onError: () => {} });
+      holdWith(res, { commit: commit.commit, commitSync: () => undefined, onError: () => {} });
       res.end("held");
       endedSynchronously = res.writableEnded;
     });
@@ -556,7 +598,7 @@ describe("fast path: a commit that needs no store I/O holds nothing", () => {
   it("a commitSync that throws (cookie too large) reaches onError and sends no partial response", async () => {
     const errors: unknown[] = [];
     const url = await listen((_req, res) => {
-      holdResponse(res, {
+      holdWith(res, {
         commit: async () => new Headers(),
         commitSync: () => {
           throw new Error("too large");

@@ -1,0 +1,98 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
+import { SessionStoreError } from "../../errors.js";
+import type { SessionsOptions } from "../../session/options.js";
+import type { Session } from "../../session/session.js";
+import { createSessions, type Sessions } from "../../session/sessions.js";
+import { holdResponse } from "../kit/hold.js";
+import { flashedMessagesOf, flashOptions } from "../kit/templates.js";
+import { STORE_UNAVAILABLE_BODY, storeUnavailableHeaders } from "../kit/unavailable.js";
+import type { ExpressSessionData } from "./types.js";
+
+export type ExpressSessionsOptions = SessionsOptions<ExpressSessionData>;
+
+export type SessionsMiddleware = RequestHandler & {
+  /** The core behind the middleware (`close()` it on shutdown). */
+  readonly sessions: Sessions<ExpressSessionData>;
+};
+
+function isSessions(
+  value: ExpressSessionsOptions | Sessions<ExpressSessionData>,
+): value is Sessions<ExpressSessionData> {
+  return typeof (value as Partial<Sessions<ExpressSessionData>>).load === "function";
+}
+
+/** Express's error handling answers with `err.status`: a store failure is a 503, not a 500. */
+function asHttpError(error: unknown): unknown {
+  if (error instanceof SessionStoreError && !("status" in error)) {
+    Object.defineProperty(error, "status", { value: 503, enumerable: false });
+  }
+  return error;
+}
+
+/**
+ * Express 5 middleware: `req.session`, plus `session`, `get_flashed_messages` and `csrf_token` in
+ * `res.locals` for templates. The session is committed (store write finished, `Set-Cookie` in the
+ * headers) before the first byte of the response is sent, so a redirect can never race the store.
+ * A store failure goes to Express's error handling with `status` 503 (see `sessionErrorHandler`).
+ */
+export function sessions(options: ExpressSessionsOptions | Sessions<ExpressSessionData>): SessionsMiddleware {
+  const core = isSessions(options) ? options : createSessions<ExpressSessionData>(options);
+
+  async function middleware(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let session: Session<ExpressSessionData>;
+    try {
+      session = await core.load({ headers: req.headers, secure: req.secure });
+    } catch (error) {
+      next(asHttpError(error));
+      return;
+    }
+    req.session = session;
+    res.locals.session = session;
+    res.locals.get_flashed_messages = flashedMessagesOf(session);
+    res.locals.csrf_token = () => session.csrfToken();
+    holdResponse(res, {
+      prepare: () => core.prepare(session),
+      // The handler's layer has already run; this resumes Express's chain at the error handlers.
+      onError: (error) => next(asHttpError(error)),
+    });
+    next();
+  }
+
+  return Object.assign(middleware, { sessions: core });
+}
+
+export interface SessionErrorHandlerOptions {
+  /** Renders the 503 page (status already set). @default a plain-text "Service Unavailable" */
+  render?: (error: SessionStoreError, req: Request, res: Response) => void;
+  /** `Retry-After` seconds sent with the 503; `false` sends none. @default 5 */
+  retryAfter?: number | false;
+}
+
+/**
+ * Answers store failures with 503 and passes every other error on. Install it after your routes:
+ * `app.use(sessionErrorHandler())`. Without it, Express's default handler still answers 503.
+ */
+export function sessionErrorHandler(options: SessionErrorHandlerOptions = {}): ErrorRequestHandler {
+  const headers = storeUnavailableHeaders(options.retryAfter);
+  return (error: unknown, req, res, next) => {
+    if (!(error instanceof SessionStoreError) || res.headersSent) {
+      next(error);
+      return;
+    }
+    res.status(503).set(headers);
+    if (options.render) options.render(error, req, res);
+    else res.type("text/plain").send(STORE_UNAVAILABLE_BODY);
+  };
+}
+
+export {
+  type CsrfOptions,
+  type CsrfReason,
+  CsrfRejectedError,
+  csrfProtection,
+  type ExpressCsrfErrorHandler,
+  type ExpressCsrfOptions,
+} from "./csrf.js";
+export type { ExpressSessionData, GetFlashedMessages, SessionData } from "./types.js";
+export type { Session, Sessions };
+export { flashOptions };

@@ -1,0 +1,144 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { SessionStoreError } from "../../errors.js";
+import type { CsrfOptions, CsrfRejectedError } from "../../session/csrf.js";
+import type { SessionsOptions } from "../../session/options.js";
+import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
+import type { Session, SessionData, SessionShape } from "../../session/session.js";
+import { createSessions, type Sessions } from "../../session/sessions.js";
+import { storeUnavailableResponse } from "../kit/unavailable.js";
+import type { SessionEnv, SessionVariables } from "./types.js";
+
+/** Answers a request whose session store failed. */
+export type StoreErrorHandler = (error: SessionStoreError, c: Context) => Response | Promise<Response>;
+
+export interface HonoAdapterOptions {
+  /**
+   * The response for a store failure (on load or on commit). The handler never runs with a
+   * silently empty session, and a response whose session could not be written is replaced.
+   * @default a plain-text 503 with `Retry-After: 5` and `Cache-Control: no-store`
+   */
+  onStoreError?: StoreErrorHandler;
+  /**
+   * Whether the request arrived over HTTPS (decides `Secure` and the `__Host-` prefix when
+   * `cookie.secure` is `"auto"`). Behind a TLS-terminating proxy, read its header here.
+   * @default the request URL's scheme is `https:`
+   */
+  isSecure?: (c: Context) => boolean;
+}
+
+export type HonoSessionsOptions<T extends SessionShape<T> = SessionData> = SessionsOptions<T> &
+  HonoAdapterOptions;
+
+export type SessionsMiddleware<T extends SessionShape<T> = SessionData> = MiddlewareHandler<SessionEnv<T>> & {
+  /** The core behind the middleware (`close()` it on shutdown). */
+  readonly sessions: Sessions<T>;
+};
+
+function isSessions<T extends SessionShape<T>>(value: object): value is Sessions<T> {
+  return typeof (value as Partial<Sessions<T>>).load === "function";
+}
+
+function requestIsSecure(c: Context): boolean {
+  return new URL(c.req.url).protocol === "https:";
+}
+
+/** Replaces `c.res` without Hono merging the old response's headers into the new one. */
+function replaceResponse(c: Context, response: Response): void {
+  c.res = undefined;
+  c.res = response;
+}
+
+/**
+ * Empties the handler's response headers before the error page is built: Hono's `c.html()` and
+ * friends copy the current response's headers, and a 503 must not carry the handler's
+ * `Location` or `Set-Cookie`.
+ */
+function dropResponseHeaders(c: Context): void {
+  for (const name of new Set(c.res.headers.keys())) c.header(name, undefined);
+}
+
+/**
+ * Hono middleware: `c.get("session")`. The session is loaded before the handler and committed
+ * (store write finished, `Set-Cookie`/`Vary`/`Cache-Control` added) after it, before Hono hands
+ * the response back, so a redirect can never race the store. Store failures answer 503.
+ *
+ * ```ts
+ * const app = new Hono<{ Variables: SessionVariables<{ user?: string }> }>();
+ * app.use(sessions({ secret: process.env.SECRET_KEY, store: sqliteStore({ path: "sessions.db" }) }));
+ * ```
+ */
+export function sessions<T extends SessionShape<T> = SessionData>(
+  options: HonoSessionsOptions<T>,
+): SessionsMiddleware<T>;
+export function sessions<T extends SessionShape<T> = SessionData>(
+  core: Sessions<T>,
+  options?: HonoAdapterOptions,
+): SessionsMiddleware<T>;
+export function sessions<T extends SessionShape<T> = SessionData>(
+  optionsOrCore: HonoSessionsOptions<T> | Sessions<T>,
+  adapterOptions: HonoAdapterOptions = {},
+): SessionsMiddleware<T> {
+  let core: Sessions<T>;
+  let adapter: HonoAdapterOptions;
+  if (isSessions<T>(optionsOrCore)) {
+    core = optionsOrCore;
+    adapter = adapterOptions;
+  } else {
+    const { onStoreError, isSecure, ...sessionOptions } = optionsOrCore;
+    core = createSessions<T>(sessionOptions);
+    adapter = { onStoreError, isSecure };
+  }
+  const onStoreError = adapter.onStoreError ?? (() => storeUnavailableResponse());
+  const isSecure = adapter.isSecure ?? requestIsSecure;
+
+  const middleware: MiddlewareHandler<SessionEnv<T>> = async (c, next) => {
+    let session: Session<T>;
+    try {
+      session = await core.load({ headers: c.req.raw.headers, secure: isSecure(c) });
+    } catch (error) {
+      if (error instanceof SessionStoreError) return onStoreError(error, c);
+      throw error;
+    }
+    c.set("session", session);
+    await next();
+
+    let plan: CommitPlan;
+    try {
+      plan = core.prepare(session);
+      if (plan.write !== undefined) await plan.write();
+    } catch (error) {
+      // A response whose session was not written must not be sent (its redirect would race a
+      // store that never got the data); other errors (ERR_COOKIE_TOO_LARGE) go to app.onError.
+      if (error instanceof SessionStoreError) {
+        dropResponseHeaders(c);
+        replaceResponse(c, await onStoreError(error, c));
+        return;
+      }
+      throw error;
+    }
+    if (!plan.vary && plan.setCookie === undefined) return;
+    try {
+      applyPlanToHeaders(c.res.headers, plan);
+    } catch (error) {
+      // Responses from fetch() (a proxy) have immutable headers: copy them into a new Response.
+      if (!(error instanceof TypeError)) throw error;
+      const copy = new Response(c.res.body, c.res);
+      applyPlanToHeaders(copy.headers, plan);
+      replaceResponse(c, copy);
+    }
+  };
+  return Object.assign(middleware, { sessions: core });
+}
+
+export { type TemplateGlobals, templateGlobals } from "../kit/templates.js";
+export { type CsrfErrorHandler, csrfErrorPage, csrfProtection, type HonoCsrfOptions } from "./csrf.js";
+export type {
+  CsrfOptions,
+  CsrfRejectedError,
+  Session,
+  SessionData,
+  SessionEnv,
+  SessionShape,
+  Sessions,
+  SessionVariables,
+};

@@ -1,0 +1,84 @@
+/**
+ * The commit plan: everything committing a session does, computed once by `Sessions.prepare`,
+ * synchronously and without I/O, and the one function per target (node:http response, Fetch
+ * `Headers`) that applies it. Every adapter goes through these, so there is one Vary merger and
+ * one way session headers reach a response.
+ */
+import type { ServerResponse } from "node:http";
+
+export interface CommitPlan {
+  /**
+   * The store write to finish before the response may be sent, or `undefined` when there is none
+   * (a read, any change with the cookie store). Rejects with `SessionStoreError` (answer 503, send
+   * none of the headers) or, with an asynchronous schema, `FlagonError` `ERR_SESSION_INVALID`.
+   */
+  readonly write: (() => Promise<void>) | undefined;
+  /** The session cookie's `Set-Cookie` value, when one must be sent. */
+  readonly setCookie: string | undefined;
+  /** The session cookie's name (so a second commit replaces, rather than repeats, its line). */
+  readonly cookieName: string;
+  /** The response depends on the session: add `Cookie` to `Vary`. */
+  readonly vary: boolean;
+  /** `Cache-Control` to set with the cookie (a response that sets a session cookie must not be cached). */
+  readonly cacheControl: string | undefined;
+}
+
+/**
+ * RFC 9110 §12.5.5: `Vary` is a list. The value after adding `field` to `current`, or `undefined`
+ * when `current` already lists it (in any case) or is `*`.
+ */
+export function mergeVary(current: string | undefined, field: string): string | undefined {
+  if (current === undefined || current === "") return field;
+  const lower = current.toLowerCase();
+  const wanted = field.toLowerCase();
+  // Fast path: a short list without the field (the usual case is no Vary, or "Accept-Encoding").
+  if (lower.indexOf(wanted) === -1 && lower.indexOf("*") === -1) return `${current}, ${field}`;
+  for (const part of lower.split(",")) {
+    const name = part.trim();
+    if (name === "*" || name === wanted) return undefined;
+  }
+  return `${current}, ${field}`;
+}
+
+/** A node:http header value as one comma-joined string (`Vary` may have been set as an array). */
+function headerText(value: number | string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === "object" ? value.join(", ") : String(value);
+}
+
+/**
+ * Applies a plan to a node:http response whose head is not sent yet: `Set-Cookie` appended beside
+ * the handler's own cookies, `Vary: Cookie` merged, `Cache-Control` set with the cookie.
+ */
+export function applyPlanToResponse(res: ServerResponse, plan: CommitPlan): void {
+  if (plan.vary) {
+    const merged = mergeVary(headerText(res.getHeader("vary")), "Cookie");
+    if (merged !== undefined) res.setHeader("Vary", merged);
+  }
+  if (plan.setCookie === undefined) return;
+  res.appendHeader("Set-Cookie", plan.setCookie);
+  if (plan.cacheControl !== undefined) res.setHeader("Cache-Control", plan.cacheControl);
+}
+
+/**
+ * Applies a plan to Fetch `Headers`. RFC 6265bis §4.1.1: a response must not carry two
+ * `Set-Cookie` lines for one name, so a line an earlier commit of the same session added is replaced.
+ */
+export function applyPlanToHeaders(headers: Headers, plan: CommitPlan): void {
+  if (plan.vary) {
+    const merged = mergeVary(headers.get("vary") ?? undefined, "Cookie");
+    if (merged !== undefined) headers.set("vary", merged);
+  }
+  if (plan.setCookie === undefined) return;
+  if (headers.has("set-cookie")) {
+    const existing = headers.getSetCookie();
+    const prefix = `${plan.cookieName}=`;
+    const others = existing.filter((line) => !line.startsWith(prefix));
+    if (others.length !== existing.length) {
+      headers.delete("set-cookie");
+      for (const line of others) headers.append("set-cookie", line);
+    }
+  }
+  headers.append("set-cookie", plan.setCookie);
+  if (plan.cacheControl !== undefined) headers.set("cache-control", plan.cacheControl);
+}
