@@ -128,6 +128,108 @@ describe("flagon/express sessions()", () => {
     expect(perRoundTrip).toBeLessThan(100);
   });
 
+  it("holds responses of a mounted sub-app and a Router like the app's own (redirect never races the write)", async () => {
+    const store = slowStore();
+    const app = express();
+    app.use(sessions({ secret: SECRET, store }));
+    const sub = express();
+    sub.get("/set", (req, res) => {
+      req.session.set("name", String(req.query.name));
+      res.redirect("/sub/get");
+    });
+    sub.get("/get", (req, res) => {
+      res.send(String(req.session.get("name") ?? "none"));
+    });
+    const router = express.Router();
+    router.get("/set", (req, res) => {
+      req.session.set("name", String(req.query.name));
+      res.redirect("/router/get");
+    });
+    router.get("/get", (req, res) => {
+      res.send(String(req.session.get("name") ?? "none"));
+    });
+    app.use("/sub", sub);
+    app.use("/router", router);
+    const url = await listen(app);
+    for (let i = 0; i < 40; i += 1) {
+      const browser = client(url);
+      const mount = i % 2 === 0 ? "/sub" : "/router";
+      expect((await browser.get(`${mount}/set?name=n${i}`)).response.status).toBe(302);
+      expect((await browser.get(`${mount}/get`)).text).toBe(`n${i}`);
+    }
+    expect(store.writes).toBe(40);
+  });
+
+  it("middleware that patched res.end before sessions() and after it both keep working, and the write is held", async () => {
+    const store = slowStore();
+    const seen: string[] = [];
+    const app = express();
+    app.use((_req, res, next) => {
+      const end = res.end;
+      res.end = function (this: typeof res, ...args: unknown[]) {
+        seen.push("before");
+        return (end as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.end;
+      next();
+    });
+    app.use(sessions({ secret: SECRET, store }));
+    app.use((_req, res, next) => {
+      const end = res.end;
+      res.end = function (this: typeof res, ...args: unknown[]) {
+        seen.push("after");
+        return (end as (...a: unknown[]) => typeof res).apply(this, args);
+      } as typeof res.end;
+      next();
+    });
+    app.get("/set", (req, res) => {
+      req.session.set("name", "Ada");
+      res.redirect("/get");
+    });
+    app.get("/get", (req, res) => {
+      res.send(String(req.session.get("name") ?? "none"));
+    });
+    const url = await listen(app);
+    for (let i = 0; i < 20; i += 1) {
+      const browser = client(url);
+      await browser.get("/set");
+      expect((await browser.get("/get")).text).toBe("Ada");
+    }
+    expect(store.writes).toBe(20);
+    expect(seen.slice(0, 2)).toEqual(["after", "before"]);
+  });
+
+  it("req.session belongs to its request: two apps with their own cores, other middleware may assign it", async () => {
+    const first = express();
+    first.use(sessions({ secret: SECRET, store: memoryStore() }));
+    first.get("/", (req, res) => {
+      req.session.set("app", "first");
+      res.send(String(req.session.get("app")));
+    });
+    const second = express();
+    second.get("/plain", (req, res) => {
+      // No sessions() on this app: nothing leaks in from the other app's requests.
+      res.send(String((req as { session?: unknown }).session));
+    });
+    second.use((req, _res, next) => {
+      (req as { session: unknown }).session = { assigned: true };
+      next();
+    });
+    second.get("/assigned", (req, res) => {
+      res.json(req.session);
+    });
+    const [a, b] = [await listen(first), await listen(second)];
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0
+          ? fetch(`${a}/`).then((r) => r.text())
+          : fetch(`${b}/${i % 3 === 1 ? "plain" : "assigned"}`).then((r) => r.text()),
+      ),
+    );
+    results.forEach((text, i) => {
+      expect(text).toBe(i % 3 === 0 ? "first" : i % 3 === 1 ? "undefined" : '{"assigned":true}');
+    });
+  });
+
   it("adds Vary: Cookie and Cache-Control to session responses, nothing to routes that ignore the session", async () => {
     const url = await listen(basicApp({ secret: SECRET }));
     const browser = client(url);

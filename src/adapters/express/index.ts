@@ -1,9 +1,10 @@
+import { IncomingMessage } from "node:http";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import { SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
 import type { Session } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
-import { holdResponse } from "../kit/hold.js";
+import { frameworkPrototype, holdResponse } from "../kit/hold.js";
 import { flashedMessagesOf, flashOptions } from "../kit/templates.js";
 import { STORE_UNAVAILABLE_BODY, storeUnavailableHeaders } from "../kit/unavailable.js";
 import type { ExpressSessionData } from "./types.js";
@@ -29,6 +30,42 @@ function asHttpError(error: unknown): unknown {
   return error;
 }
 
+/** `req.session` of the requests whose prototype carries the accessor below. */
+const requestSessions = new WeakMap<object, Session<ExpressSessionData>>();
+const accessorPrototypes = new WeakSet<object>();
+
+/**
+ * Sets `req.session`. Express gives every request a new prototype (`Object.setPrototypeOf`), after
+ * which V8 adds an own property at about 2-3 µs, so `req.session` is an accessor on
+ * `express.request` (the prototype every app's and sub-app's `req` inherits from; Express's own
+ * extension point) backed by a WeakMap: about 0.2 µs. Assignments (`req.session = …`, as other
+ * middleware may do) go through it too. Falls back to a plain property when the prototype cannot
+ * take the accessor or something else defined `session` first.
+ */
+function attachSession(req: Request, session: Session<ExpressSessionData>): void {
+  const prototype = frameworkPrototype(req, IncomingMessage.prototype);
+  if (prototype !== undefined && !accessorPrototypes.has(prototype) && Object.isExtensible(prototype)) {
+    if (!Object.hasOwn(prototype, "session")) {
+      Object.defineProperty(prototype, "session", {
+        configurable: true,
+        enumerable: false,
+        get(this: object) {
+          return requestSessions.get(this);
+        },
+        set(this: object, value: Session<ExpressSessionData>) {
+          requestSessions.set(this, value);
+        },
+      });
+    }
+    accessorPrototypes.add(prototype);
+  }
+  if (prototype !== undefined && accessorPrototypes.has(prototype)) {
+    requestSessions.set(req, session);
+    if (req.session === session) return;
+  }
+  req.session = session;
+}
+
 /**
  * Express 5 middleware: `req.session`, plus `session`, `get_flashed_messages` and `csrf_token` in
  * `res.locals` for templates. The session is committed (store write finished, `Set-Cookie` in the
@@ -46,7 +83,7 @@ export function sessions(options: ExpressSessionsOptions | Sessions<ExpressSessi
       next(asHttpError(error));
       return;
     }
-    req.session = session;
+    attachSession(req, session);
     res.locals.session = session;
     res.locals.get_flashed_messages = flashedMessagesOf(session);
     res.locals.csrf_token = () => session.csrfToken();

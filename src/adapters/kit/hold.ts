@@ -1,4 +1,4 @@
-import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { type OutgoingHttpHeader, type OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { applyPlanToResponse, type CommitPlan } from "../../session/plan.js";
 
 /**
@@ -92,7 +92,7 @@ function headersSentError(): Error {
 
 type State = "open" | "holding" | "passing" | "failed";
 
-/** One response's hold. A class, so a response costs one object and four small wrappers. */
+/** One response's hold: one object per response. */
 class Hold {
   state: State = "open";
   readonly held: HeldCall[] = [];
@@ -109,11 +109,12 @@ class Hold {
   constructor(
     readonly res: ServerResponse,
     readonly options: HoldOptions,
+    originals: Originals,
   ) {
-    this.originalWriteHead = res.writeHead as unknown as Method;
-    this.originalWrite = res.write as unknown as Method;
-    this.originalEnd = res.end as unknown as Method;
-    this.originalFlushHeaders = res.flushHeaders as unknown as Method;
+    this.originalWriteHead = originals.writeHead;
+    this.originalWrite = originals.write;
+    this.originalEnd = originals.end;
+    this.originalFlushHeaders = originals.flushHeaders;
   }
 
   passing(): boolean {
@@ -292,9 +293,96 @@ class Hold {
   }
 }
 
+type MethodName = "writeHead" | "write" | "end" | "flushHeaders";
+const METHODS: readonly MethodName[] = ["writeHead", "write", "end", "flushHeaders"];
+type Originals = Record<MethodName, Method>;
+
+/** The responses held through a shared prototype (see `sharedOriginals`). */
+const holds = new WeakMap<object, Hold>();
+/** Prototypes whose four methods consult `holds`: the wrappers installed there, and what they wrap. */
+const patchedPrototypes = new WeakMap<object, { wrappers: Originals; originals: Originals }>();
+
+/**
+ * The prototype a framework puts between a response and `ServerResponse.prototype` (Express's
+ * `express.response`, which every app's and sub-app's `res` inherits from), or `undefined` when
+ * `res` is a plain node:http response.
+ */
+export function frameworkPrototype(target: object, nodePrototype: object): object | undefined {
+  let prototype = Object.getPrototypeOf(target) as object | null;
+  if (prototype === nodePrototype) return undefined;
+  while (prototype !== null) {
+    const parent = Object.getPrototypeOf(prototype) as object | null;
+    if (parent === nodePrototype) return prototype;
+    prototype = parent;
+  }
+  return undefined;
+}
+
+/**
+ * Installs, once per framework prototype, wrappers of the four methods that look the response up
+ * in `holds` (a response without a hold goes straight to the method it would have used), and
+ * answers the functions the holds call. Why not own properties on each `res`: Express gives every
+ * response a new prototype (`Object.setPrototypeOf`), after which V8 adds each own property at
+ * about 2-3 µs (44 ns on a plain response; docs/performance.md), so four wrappers cost more than
+ * the rest of a session read. `undefined` when there is no such prototype, it cannot be extended,
+ * or this response's methods were replaced before us (own properties, which the prototype's would
+ * never see): then the hold patches the response itself.
+ */
+function sharedOriginals(res: ServerResponse): Originals | undefined {
+  const prototype = frameworkPrototype(res, ServerResponse.prototype);
+  if (prototype === undefined) return undefined;
+  let patched = patchedPrototypes.get(prototype);
+  if (patched === undefined) {
+    if (!Object.isExtensible(prototype)) return undefined;
+    patched = patchPrototype(prototype);
+    patchedPrototypes.set(prototype, patched);
+  }
+  for (const name of METHODS) if ((res[name] as unknown) !== patched.wrappers[name]) return undefined;
+  return patched.originals;
+}
+
+function patchPrototype(prototype: object): { wrappers: Originals; originals: Originals } {
+  const parent = Object.getPrototypeOf(prototype) as Record<MethodName, Method>;
+  const wrappers = {} as Originals;
+  const originals = {} as Originals;
+  for (const name of METHODS) {
+    // The prototype's own method if it had one, else the parent's, looked up per call (so a later
+    // patch of ServerResponse.prototype, e.g. by an APM agent, still runs).
+    const own = Object.hasOwn(prototype, name) ? (Reflect.get(prototype, name) as Method) : undefined;
+    const original: Method =
+      own ??
+      function (this: unknown, ...args: unknown[]) {
+        return parent[name].apply(this, args);
+      };
+    const wrapper = function (this: ServerResponse, ...args: unknown[]): unknown {
+      const hold = holds.get(this);
+      if (hold === undefined) return original.apply(this, args);
+      if (name === "writeHead") return hold.writeHead(this, args);
+      if (name === "write") return hold.write(this, args);
+      if (name === "end") return hold.end(this, args);
+      return hold.flushHeaders(this);
+    };
+    Object.defineProperty(wrapper, "name", { value: name });
+    Object.defineProperty(prototype, name, { value: wrapper, writable: true, configurable: true });
+    wrappers[name] = wrapper;
+    originals[name] = original;
+  }
+  return { wrappers, originals };
+}
+
 /** Holds `res` until the session's commit has finished. Call once per response, before the handler runs. */
 export function holdResponse(res: ServerResponse, options: HoldOptions): void {
-  const hold = new Hold(res, options);
+  const shared = sharedOriginals(res);
+  if (shared !== undefined) {
+    holds.set(res, new Hold(res, options, shared));
+    return;
+  }
+  const hold = new Hold(res, options, {
+    writeHead: res.writeHead as unknown as Method,
+    write: res.write as unknown as Method,
+    end: res.end as unknown as Method,
+    flushHeaders: res.flushHeaders as unknown as Method,
+  });
   res.writeHead = function writeHead(this: ServerResponse, ...args: unknown[]) {
     return hold.writeHead(this, args);
   } as unknown as ServerResponse["writeHead"];
