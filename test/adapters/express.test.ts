@@ -202,8 +202,8 @@ describe("flagon/express sessions()", () => {
     const first = express();
     first.use(sessions({ secret: SECRET, store: memoryStore() }));
     first.get("/", (req, res) => {
-      req.session.set("app", "first");
-      res.send(String(req.session.get("app")));
+      req.session.set("name", "first");
+      res.send(String(req.session.get("name")));
     });
     const second = express();
     second.get("/plain", (req, res) => {

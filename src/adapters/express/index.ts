@@ -1,10 +1,12 @@
 import { IncomingMessage } from "node:http";
+import type * as Express from "express";
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import { SessionStoreError } from "../../errors.js";
+import { requirePeer } from "../../peer.js";
 import type { SessionsOptions } from "../../session/options.js";
 import type { Session } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
-import { frameworkPrototype, holdResponse } from "../kit/hold.js";
+import { frameworkPrototype, holdResponse, patchResponsePrototype } from "../kit/hold.js";
 import { flashedMessagesOf, flashOptions } from "../kit/templates.js";
 import { STORE_UNAVAILABLE_BODY, storeUnavailableHeaders } from "../kit/unavailable.js";
 import type { ExpressSessionData } from "./types.js";
@@ -43,27 +45,54 @@ const accessorPrototypes = new WeakSet<object>();
  * take the accessor or something else defined `session` first.
  */
 function attachSession(req: Request, session: Session<ExpressSessionData>): void {
-  const prototype = frameworkPrototype(req, IncomingMessage.prototype);
-  if (prototype !== undefined && !accessorPrototypes.has(prototype) && Object.isExtensible(prototype)) {
-    if (!Object.hasOwn(prototype, "session")) {
-      Object.defineProperty(prototype, "session", {
-        configurable: true,
-        enumerable: false,
-        get(this: object) {
-          return requestSessions.get(this);
-        },
-        set(this: object, value: Session<ExpressSessionData>) {
-          requestSessions.set(this, value);
-        },
-      });
-    }
-    accessorPrototypes.add(prototype);
-  }
-  if (prototype !== undefined && accessorPrototypes.has(prototype)) {
+  const direct = Object.getPrototypeOf(req) as object | null;
+  const grand = direct === null ? null : (Object.getPrototypeOf(direct) as object | null);
+  const prototype =
+    grand !== null && accessorPrototypes.has(grand)
+      ? grand
+      : frameworkPrototype(req, IncomingMessage.prototype);
+  if (prototype !== undefined && (accessorPrototypes.has(prototype) || defineSessionAccessor(prototype))) {
     requestSessions.set(req, session);
     if (req.session === session) return;
   }
   req.session = session;
+}
+
+/** Puts the `session` accessor on a request prototype; false when it cannot. */
+function defineSessionAccessor(prototype: object): boolean {
+  if (!Object.isExtensible(prototype) || Object.hasOwn(prototype, "session")) return false;
+  Object.defineProperty(prototype, "session", {
+    configurable: true,
+    enumerable: false,
+    get(this: object) {
+      return requestSessions.get(this);
+    },
+    set(this: object, value: Session<ExpressSessionData>) {
+      requestSessions.set(this, value);
+    },
+  });
+  accessorPrototypes.add(prototype);
+  return true;
+}
+
+let prototypesReady = false;
+
+/**
+ * Patches `express.request` and `express.response` once, when the first middleware is created:
+ * before any request, so middleware that wraps `res.end` per response wraps the hold's wrapper.
+ * Responses of another copy of Express are patched at their first request instead.
+ */
+function preparePrototypes(): void {
+  if (prototypesReady) return;
+  prototypesReady = true;
+  const express = requirePeer<typeof Express & { default?: typeof Express }>(
+    "flagon/express",
+    "express",
+    "5",
+  );
+  const base = express.default ?? express;
+  if (base.response !== undefined) patchResponsePrototype(base.response);
+  if (base.request !== undefined) defineSessionAccessor(base.request);
 }
 
 /**
@@ -74,6 +103,7 @@ function attachSession(req: Request, session: Session<ExpressSessionData>): void
  */
 export function sessions(options: ExpressSessionsOptions | Sessions<ExpressSessionData>): SessionsMiddleware {
   const core = isSessions(options) ? options : createSessions<ExpressSessionData>(options);
+  preparePrototypes();
 
   async function middleware(req: Request, res: Response, next: NextFunction): Promise<void> {
     let session: Session<ExpressSessionData>;

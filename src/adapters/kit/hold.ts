@@ -140,7 +140,7 @@ class Hold {
         // Nothing to wait for: add the headers and let this first call through at once.
         this.state = "passing";
         this.held.push(call);
-        this.replay(plan);
+        this.replay(plan, false);
         return;
       }
       this.state = "holding";
@@ -214,16 +214,23 @@ class Hold {
       return;
     }
     this.state = "passing";
-    this.replay(plan);
+    this.replay(plan, true);
   }
 
-  /** Adds the session headers and replays the held calls, in order. */
-  replay(plan: CommitPlan): void {
+  /**
+   * Adds the session headers and replays the held calls, in order. After a hold, the status line
+   * the handler had when the head was (logically) sent is restored first; written only when it
+   * changed, since `statusCode`/`statusMessage` live on the prototype and an own property costs
+   * microseconds on Express's responses.
+   */
+  replay(plan: CommitPlan, restoreStatus: boolean): void {
     const res = this.res;
     const calls = this.held.splice(0);
     try {
-      res.statusCode = this.statusCode;
-      res.statusMessage = this.statusMessage;
+      if (restoreStatus) {
+        if (res.statusCode !== this.statusCode) res.statusCode = this.statusCode;
+        if (res.statusMessage !== this.statusMessage) res.statusMessage = this.statusMessage;
+      }
       const first = calls[0];
       if (first?.method === "writeHead") applyWriteHeadHeaders(res, first.headers);
       applyPlanToResponse(res, plan);
@@ -295,7 +302,7 @@ class Hold {
 
 type MethodName = "writeHead" | "write" | "end" | "flushHeaders";
 const METHODS: readonly MethodName[] = ["writeHead", "write", "end", "flushHeaders"];
-type Originals = Record<MethodName, Method>;
+export type Originals = Record<MethodName, Method>;
 
 /** The responses held through a shared prototype (see `sharedOriginals`). */
 const holds = new WeakMap<object, Hold>();
@@ -329,16 +336,35 @@ export function frameworkPrototype(target: object, nodePrototype: object): objec
  * never see): then the hold patches the response itself.
  */
 function sharedOriginals(res: ServerResponse): Originals | undefined {
+  // Express's chain is res → app.response → express.response: look there first (no walk).
+  const direct = Object.getPrototypeOf(res) as object | null;
+  const grand = direct === null ? null : (Object.getPrototypeOf(direct) as object | null);
+  const known = grand === null ? undefined : patchedPrototypes.get(grand);
+  if (known !== undefined) return known.originals;
   const prototype = frameworkPrototype(res, ServerResponse.prototype);
   if (prototype === undefined) return undefined;
-  let patched = patchedPrototypes.get(prototype);
-  if (patched === undefined) {
-    if (!Object.isExtensible(prototype)) return undefined;
-    patched = patchPrototype(prototype);
-    patchedPrototypes.set(prototype, patched);
-  }
+  const patched = patchedPrototypes.get(prototype) ?? patchResponsePrototype(prototype);
+  if (patched === undefined) return undefined;
+  // Patched just now, on a response already in flight: methods replaced earlier on this response
+  // (own properties) captured the unpatched ones and would bypass the wrappers.
   for (const name of METHODS) if ((res[name] as unknown) !== patched.wrappers[name]) return undefined;
   return patched.originals;
+}
+
+/**
+ * Installs the hold's wrappers on a framework's response prototype (idempotent). Adapters call it
+ * when they are created (Express: `express.response`), before any request, so a middleware that
+ * wraps `res.end` on a response wraps the hold's wrapper. `undefined` when the prototype is frozen.
+ */
+export function patchResponsePrototype(
+  prototype: object,
+): { wrappers: Originals; originals: Originals } | undefined {
+  const existing = patchedPrototypes.get(prototype);
+  if (existing !== undefined) return existing;
+  if (!Object.isExtensible(prototype)) return undefined;
+  const patched = patchPrototype(prototype);
+  patchedPrototypes.set(prototype, patched);
+  return patched;
 }
 
 function patchPrototype(prototype: object): { wrappers: Originals; originals: Originals } {
