@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { type CookieAttributes, parseCookies, serializeCookie } from "../cookie/index.js";
+import { type CookieAttributes, serializeCookie } from "../cookie/index.js";
+import { exceedsBytes, readCookie } from "../cookie/parse.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
 import { FlagonError, SessionStoreError } from "../errors.js";
@@ -197,6 +198,19 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     );
   }
 
+  /** An empty session with a new id (never stored until it holds something). */
+  function freshSession(state: LoadState): Session<T> {
+    const session = new Session<T>({
+      id: randomToken(32),
+      isNew: true,
+      data: {},
+      flashes: [],
+      meta: freshMeta(state.now),
+    });
+    states.set(session, state);
+    return session;
+  }
+
   async function load(input: SessionInput): Promise<Session<T>> {
     const now = Date.now();
     const { header, secure: requestSecure } = readCookieHeader(input);
@@ -210,26 +224,19 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       stale: false,
       now,
     };
-    const fresh = (): Session<T> => {
-      const session = new Session<T>({
-        id: randomToken(32),
-        isNew: true,
-        data: {},
-        flashes: [],
-        meta: freshMeta(now),
-      });
-      states.set(session, state);
-      return session;
-    };
 
-    if (header === undefined || header.length === 0) return fresh();
-    if (headerBytes(header) > config.maxCookieHeaderBytes) {
+    if (header === undefined || header.length === 0) return freshSession(state);
+    const oversized =
+      typeof header === "string"
+        ? exceedsBytes(header, config.maxCookieHeaderBytes)
+        : headerBytes(header) > config.maxCookieHeaderBytes;
+    if (oversized) {
       logger.debug?.("cookie header over the size cap ignored", { bytes: headerBytes(header) });
-      return fresh();
+      return freshSession(state);
     }
-    // The cap was checked above; parseCookies' own default (8 KiB) must not undercut a larger configured one.
-    const value = parseCookies(header, { maxBytes: config.maxCookieHeaderBytes })[name];
-    if (value === undefined || value === "") return fresh();
+    // The cap was checked above; the parser's own default (8 KiB) must not undercut a larger configured one.
+    const value = readCookie(header, name, config.maxCookieHeaderBytes);
+    if (value === undefined || value === "") return freshSession(state);
     state.hadCookie = true;
 
     let id: string;
@@ -238,7 +245,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
       if (!decoded.ok) {
         logger.debug?.(decoded.reason, { cookie: name });
-        return fresh();
+        return freshSession(state);
       }
       id = randomToken(32);
       record = decoded.record;
@@ -247,7 +254,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const verified = idSigner?.verify(name, value, { now });
       if (!verified) {
         logger.debug?.("invalid signature", { cookie: name });
-        return fresh();
+        return freshSession(state);
       }
       id = verified.value;
       const key = storeKey(id);
@@ -255,7 +262,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       if (record === null) {
         // OWASP strict mode: a well-signed id with no record is never adopted.
         logger.warn?.("unknown session id", { cookie: name, ref: logRef(key) });
-        return fresh();
+        return freshSession(state);
       }
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
@@ -264,12 +271,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     const reason = expiredReason(record, now);
     if (reason !== undefined) {
       logger.debug?.(reason, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return fresh();
+      return freshSession(state);
     }
-    const data = await validate(record.data);
+    const data = config.schema === undefined ? record.data : await validate(record.data);
     if (data === undefined) {
       logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return fresh();
+      return freshSession(state);
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
     states.set(session, state);
