@@ -1,15 +1,22 @@
 import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
-import { CLOCK_SKEW_MS, type Verified } from "../crypto/claims.js";
+import {
+  type Authentic,
+  CLOCK_SKEW_MS,
+  type RejectReason,
+  timeRejection,
+  type Verified,
+} from "../crypto/claims.js";
 import { Keyring } from "../crypto/keyring.js";
-import { createSealer } from "../crypto/sealer.js";
-import { createSigner } from "../crypto/signer.js";
+import { createSealer, looksSealed } from "../crypto/sealer.js";
+import { createSigner, type PeekedSigned, peekSigned } from "../crypto/signer.js";
 import { FlagonError } from "../errors.js";
 import {
   FLASK_COOKIE_NAME,
   FLASK_DEFAULT_MAX_AGE,
   type FlaskRejection,
+  flaskTimeRejection,
   openFlaskCookie,
   peekFlaskCookie,
 } from "../flask/cookie.js";
@@ -20,6 +27,7 @@ import {
   type CliIO,
   collectSecrets,
   EXIT,
+  humanDuration,
   parseCommandLine,
   printJSON,
   relative,
@@ -28,14 +36,7 @@ import {
   table,
   UsageError,
 } from "./io.js";
-import {
-  DEFAULT_NAMES,
-  isSealed,
-  openIgnoringTime,
-  readSigned,
-  SESSION_COOKIE_PURPOSE,
-  SESSION_ID_PURPOSE,
-} from "./sessions.js";
+import { DEFAULT_NAMES, SESSION_COOKIE_PURPOSE, SESSION_ID_PURPOSE } from "./sessions.js";
 
 export const DECODE_USAGE = `Usage: flagon decode [--secret S ...] [--secret-env VAR ...] [--flask] [--name NAME]
                      [--max-age SECONDS] [--json] COOKIE
@@ -67,7 +68,15 @@ export interface DecodeReport {
   name: string;
   status: DecodeStatus;
   verified: boolean;
+  /** For people: why it is not valid (or that it is not verified). */
   reason?: string;
+  /**
+   * The format's own reason (`RejectReason`, src/crypto/claims.ts) when it refused the cookie; without a
+   * secret, `expired`/`not-yet-valid` when the cookie's unverified times already fail the time rules.
+   */
+  rejection?: RejectReason;
+  /** `wrong-name`: the default cookie name the value is authentic for. */
+  authenticFor?: string;
   /** The secret that verified it: index 0 is the current one. */
   secret?: { index: number; role: "current" | "fallback" };
   issuedAt: string | null;
@@ -136,19 +145,39 @@ function describeValue(text: string, purpose?: string): Pick<DecodeReport, "kind
   return { kind: "session-id", payload: { storeKey: storeKey(text) } };
 }
 
-function timeStatus(issuedAt: number, expiresAt: number | null, now: number): DecodeStatus | undefined {
-  if (issuedAt > now + CLOCK_SKEW_MS) return "future";
-  if (expiresAt !== null && now >= expiresAt) return "expired";
-  return undefined;
+/** The status (and exit code) each of the formats' reasons means. */
+const STATUS_OF: Record<RejectReason, DecodeStatus> = {
+  malformed: "invalid",
+  "bad-mac": "invalid",
+  "wrong-name": "invalid",
+  "bad-payload": "invalid",
+  expired: "expired",
+  "not-yet-valid": "future",
+};
+
+type Format = "flagon" | "flask";
+
+/** Why a time rule refused it, for people: "it expired 3 d ago", "issued 2 h in the future (...)". */
+function lateText(
+  reason: "expired" | "not-yet-valid",
+  format: Format,
+  issuedAt: number,
+  expiresAt: number | null,
+  now: number,
+): string {
+  if (reason === "expired")
+    return `${format === "flask" ? "older than max-age: " : ""}it expired ${relative(expiresAt ?? now, now)}`;
+  const allowed =
+    format === "flask"
+      ? "Flask allows no clock skew"
+      : `more than the ${CLOCK_SKEW_MS / 1000} s clock skew allowed`;
+  return `issued ${humanDuration(issuedAt - now)} in the future (${allowed})`;
 }
 
-const FLASK_REASONS: Record<FlaskRejection, string> = {
-  empty: "empty cookie",
+const FLASK_REASONS: Record<Exclude<FlaskRejection, "expired" | "not-yet-valid">, string> = {
   malformed: "not payload.timestamp.signature",
-  signature: "the signature does not verify with the given secret(s)",
-  expired: "older than max-age",
-  future: "issued in the future",
-  payload: "correctly signed, but the payload is not a session (Flask would answer 500)",
+  "bad-mac": "the signature does not verify with the given secret(s)",
+  "bad-payload": "correctly signed, but the payload is not a session (Flask would answer 500)",
 };
 
 function decodeFlask(
@@ -180,15 +209,29 @@ function decodeFlask(
         payload: toTypedJSON(opened.session),
       };
     }
-    const status = opened.reason === "expired" || opened.reason === "future" ? opened.reason : "invalid";
+    const rejected = { ...base, ...unverifiedPayload, status: STATUS_OF[opened.reason], verified: false };
+    if (opened.reason === "malformed" || opened.reason === "bad-mac") {
+      return {
+        ...rejected,
+        rejection: opened.reason,
+        reason: FLASK_REASONS[opened.reason],
+        issuedAt: iso(peeked?.issuedAt?.getTime()),
+        expiresAt: expiry(peeked?.issuedAt),
+      };
+    }
+    // Correctly signed: the times are authentic.
+    const issuedAt = opened.issuedAt.getTime();
+    const expiresAt = opened.expiresAt.getTime();
     return {
-      ...base,
-      ...unverifiedPayload,
-      status,
-      verified: false,
-      reason: FLASK_REASONS[opened.reason],
-      issuedAt: iso(peeked?.issuedAt?.getTime()),
-      expiresAt: expiry(peeked?.issuedAt),
+      ...rejected,
+      rejection: opened.reason,
+      reason:
+        opened.reason === "bad-payload"
+          ? FLASK_REASONS[opened.reason]
+          : `authentic, but ${lateText(opened.reason, "flask", issuedAt, expiresAt, now)}`,
+      secret: secretRole(opened.keyIndex),
+      issuedAt: iso(issuedAt),
+      expiresAt: iso(expiresAt),
     };
   }
   if (peeked === null || peeked.session === null) {
@@ -196,23 +239,39 @@ function decodeFlask(
       ...base,
       status: "invalid",
       verified: false,
+      rejection: peeked === null ? "malformed" : "bad-payload",
       reason: "not a readable Flask session cookie",
       issuedAt: null,
       expiresAt: null,
     };
   }
+  const late = peeked.issuedAt ? flaskTimeRejection(peeked.issuedAt, { maxAge, now }) : undefined;
   const issuedAt = peeked.issuedAt?.getTime() ?? Number.NaN;
-  const age = Math.floor(now / 1000) - Math.floor(issuedAt / 1000);
-  const status: DecodeStatus = age > maxAge ? "expired" : age < 0 ? "future" : "unverified";
   return {
     ...base,
     ...unverifiedPayload,
-    status,
+    ...unverifiedTimes(late, "flask", issuedAt, issuedAt + maxAge * 1000, now),
     verified: false,
-    reason: "no secret given: contents NOT verified",
     issuedAt: iso(issuedAt),
     expiresAt: expiry(peeked.issuedAt),
     compressed: peeked.compressed,
+  };
+}
+
+/** Without a secret: the status the cookie's own (unverified) times give it. */
+function unverifiedTimes(
+  late: "expired" | "not-yet-valid" | undefined,
+  format: Format,
+  issuedAt: number,
+  expiresAt: number | null,
+  now: number,
+): Pick<DecodeReport, "status" | "reason" | "rejection"> {
+  const unverified = "no secret given: contents NOT verified";
+  if (late === undefined) return { status: "unverified", reason: unverified };
+  return {
+    status: STATUS_OF[late],
+    rejection: late,
+    reason: `${unverified}; by its own times, ${lateText(late, format, issuedAt, expiresAt, now)}`,
   };
 }
 
@@ -236,88 +295,118 @@ function verifiedReport(
   };
 }
 
-function decodeSigned(value: string, names: readonly string[], secrets: string[], now: number): DecodeReport {
-  const parts = readSigned(value)!;
+/** A flagon value the format authenticated but refused: expired, not yet valid, or for another name. */
+function authenticReport(
+  format: "flagon-signed" | "flagon-sealed",
+  name: string,
+  value: string,
+  rejected: Authentic & ({ reason: "expired" | "not-yet-valid" } | { reason: "wrong-name"; name: string }),
+  now: number,
+): DecodeReport {
+  const { reason, keyIndex, issuedAt, expiresAt } = rejected;
+  const why =
+    reason === "wrong-name"
+      ? `authentic, but for the cookie named ${rejected.name}, not ${name} (flagon binds the name into the value: use --name ${rejected.name} or paste ${rejected.name}=VALUE)`
+      : `authentic, but ${lateText(reason, "flagon", issuedAt, expiresAt, now)}`;
+  return {
+    format,
+    name,
+    status: STATUS_OF[reason],
+    verified: false,
+    rejection: reason,
+    reason: why,
+    ...(reason === "wrong-name" ? { authenticFor: rejected.name } : {}),
+    secret: secretRole(keyIndex),
+    issuedAt: iso(issuedAt),
+    expiresAt: iso(expiresAt),
+    size: sizeOf(name, value),
+  };
+}
+
+/**
+ * The names to check a flagon value against, each with the other names that would make a refusal
+ * `wrong-name`: a given name is checked alone (the defaults as the other names); without one, each
+ * default name in turn is a right one.
+ */
+function candidates(
+  names: readonly string[],
+  given: boolean,
+): Array<[string, readonly string[] | undefined]> {
+  return names.map((name) => [name, given ? DEFAULT_NAMES.filter((other) => other !== name) : undefined]);
+}
+
+function decodeSigned(
+  value: string,
+  peeked: PeekedSigned,
+  names: readonly string[],
+  given: boolean,
+  secrets: string[],
+  now: number,
+): DecodeReport {
   const base = {
     format: "flagon-signed" as const,
-    issuedAt: iso(parts.issuedAt),
-    expiresAt: iso(parts.expiresAt),
+    issuedAt: iso(peeked.issuedAt),
+    expiresAt: iso(peeked.expiresAt),
   };
   if (secrets.length === 0) {
+    const late = timeRejection(peeked.issuedAt, peeked.expiresAt, now);
     return {
       ...base,
-      ...describeValue(parts.value),
+      ...describeValue(peeked.value),
       name: names[0]!,
-      status: timeStatus(parts.issuedAt, parts.expiresAt, now) ?? "unverified",
+      ...unverifiedTimes(late, "flagon", peeked.issuedAt, peeked.expiresAt, now),
       verified: false,
-      reason: "no secret given: contents NOT verified",
       size: sizeOf(names[0]!, value),
     };
   }
   const keyring = keyringOf(secrets);
-  const purposes = [SESSION_COOKIE_PURPOSE, SESSION_ID_PURPOSE];
-  for (const name of names) {
-    for (const purpose of purposes) {
-      const verified = createSigner(keyring, purpose).verify(name, value, { now });
-      if (verified) return verifiedReport("flagon-signed", name, value, verified, purpose);
-    }
-  }
-  // Authentic at its own issue time? Then time is what failed, not the signature.
-  for (const name of names) {
-    for (const purpose of purposes) {
-      const verified = createSigner(keyring, purpose).verify(name, value, { now: parts.issuedAt });
-      if (verified) {
-        return {
-          ...verifiedReport("flagon-signed", name, value, verified, purpose),
-          status: timeStatus(parts.issuedAt, parts.expiresAt, now) ?? "expired",
-          verified: false,
-          reason: "authentic, but not valid at this time",
-        };
-      }
+  // Each (purpose, name) pair is checked once; the first answer other than bad-mac is the answer.
+  for (const purpose of [SESSION_COOKIE_PURPOSE, SESSION_ID_PURPOSE]) {
+    const signer = createSigner(keyring, purpose);
+    for (const [name, otherNames] of candidates(names, given)) {
+      const checked = signer.check(name, value, { now, otherNames });
+      if (checked.ok) return verifiedReport("flagon-signed", name, value, checked, purpose);
+      if (checked.reason === "bad-mac" || checked.reason === "malformed") continue;
+      return {
+        ...authenticReport("flagon-signed", name, value, checked, now),
+        ...describeValue(peeked.value, purpose),
+      };
     }
   }
   return {
     ...base,
-    ...describeValue(parts.value),
+    ...describeValue(peeked.value),
     name: names.length === 1 ? names[0]! : names.join(" | "),
     status: "invalid",
     verified: false,
+    rejection: "bad-mac",
     reason: `the signature does not verify with the given secret(s) and cookie name${names.length > 1 ? "s" : ""}`,
     size: sizeOf(names[0]!, value),
   };
 }
 
-function decodeSealed(value: string, names: readonly string[], secrets: string[], now: number): DecodeReport {
+function decodeSealed(
+  value: string,
+  names: readonly string[],
+  given: boolean,
+  secrets: string[],
+  now: number,
+): DecodeReport {
   if (secrets.length === 0)
     throw new UsageError("a sealed cookie is encrypted: give --secret (or --secret-env)");
-  const keyring = keyringOf(secrets);
-  const sealer = createSealer(keyring, SESSION_COOKIE_PURPOSE);
-  for (const name of names) {
-    const opened = sealer.open(name, value, { now });
-    if (opened) return verifiedReport("flagon-sealed", name, value, opened, SESSION_COOKIE_PURPOSE);
-  }
-  for (const name of names) {
-    const authentic = openIgnoringTime(keyring, name, value);
-    if (authentic) {
-      return {
-        format: "flagon-sealed",
-        kind: "session",
-        name,
-        status: timeStatus(authentic.issuedAt, authentic.expiresAt, now) ?? "expired",
-        verified: false,
-        reason: "authentic, but not valid at this time",
-        secret: secretRole(authentic.keyIndex),
-        issuedAt: iso(authentic.issuedAt),
-        expiresAt: iso(authentic.expiresAt),
-        size: sizeOf(name, value),
-      };
-    }
+  const sealer = createSealer(keyringOf(secrets), SESSION_COOKIE_PURPOSE);
+  for (const [name, otherNames] of candidates(names, given)) {
+    const checked = sealer.check(name, value, { now, otherNames });
+    if (checked.ok) return verifiedReport("flagon-sealed", name, value, checked, SESSION_COOKIE_PURPOSE);
+    if (checked.reason === "bad-mac" || checked.reason === "malformed") continue;
+    return { ...authenticReport("flagon-sealed", name, value, checked, now), kind: "session" };
   }
   return {
     format: "flagon-sealed",
     name: names.length === 1 ? names[0]! : names.join(" | "),
     status: "invalid",
     verified: false,
+    rejection: "bad-mac",
     reason:
       "does not open with the given secret(s) and cookie name(s): tampered, another key or another cookie",
     issuedAt: null,
@@ -349,9 +438,25 @@ export function inspectCookie(
   const value = input.value;
   const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE;
   const names = name === undefined ? DEFAULT_NAMES : [name];
+  const given = name !== undefined;
   if (!options.flask) {
-    if (readSigned(value)) return decodeSigned(value, names, options.secrets, now);
-    if (isSealed(value)) return decodeSealed(value, names, options.secrets, now);
+    // Which format: the formats' own grammar decides (no flagon value is also a Flask cookie).
+    const signed = peekSigned(value);
+    if (signed !== null) return decodeSigned(value, signed, names, given, options.secrets, now);
+    if (looksSealed(value)) return decodeSealed(value, names, given, options.secrets, now);
+    if (value.startsWith("v1.")) {
+      return {
+        format: "unknown",
+        name: name ?? names[0]!,
+        status: "invalid",
+        verified: false,
+        rejection: "malformed",
+        reason: "starts with v1. but is neither a flagon signed nor a sealed value (truncated or edited?)",
+        issuedAt: null,
+        expiresAt: null,
+        size: sizeOf(name ?? names[0]!, value),
+      };
+    }
   }
   const report = decodeFlask(value, name ?? FLASK_COOKIE_NAME, options.secrets, maxAge, now);
   if (!options.flask && report.status === "invalid" && report.payload === undefined) {
@@ -381,7 +486,9 @@ function render(report: DecodeReport, now: number): string {
   const status =
     report.status === "valid"
       ? `valid, verified with secret #${report.secret!.index + 1} (${report.secret!.role})`
-      : `${report.status.toUpperCase()}${report.reason ? `: ${report.reason}` : ""}`;
+      : `${report.status.toUpperCase()}${
+          report.rejection !== undefined && report.rejection !== report.status ? ` (${report.rejection})` : ""
+        }${report.reason ? `: ${report.reason}` : ""}`;
   const rows: Array<[string, string]> = [
     ["format", FORMAT_LABEL[report.format] + (report.compressed ? ", zlib-compressed" : "")],
     ["cookie", report.name],

@@ -13,6 +13,68 @@ export interface Verified {
   expiresAt: number | null;
 }
 
+/**
+ * Why a signed, sealed or Flask value was rejected: one vocabulary for every format, so the CLI, the
+ * logger and the session lifecycle read the same word. Each format decides it in one place (its
+ * `check`/`openFlaskCookie`); nothing else re-parses or re-decrypts a value to find out.
+ *
+ * - `malformed`: not this format at all: wrong prefix, bad base64url, wrong number of segments or
+ *   length, a non-canonical timestamp. Decided without any key.
+ * - `bad-mac`: well-formed, but no configured key authenticates it for this cookie name: tampered,
+ *   written with another secret (or purpose), or written for another cookie name that was not among
+ *   the candidates (see `wrong-name`).
+ * - `wrong-name`: authentic under one of the keys, but for another cookie name. The signed and sealed
+ *   formats bind the name into the MAC / AAD, so this cannot be told from `bad-mac` without knowing
+ *   the other name: it is reported only by `check` when the caller passes candidate names
+ *   (`otherNames`; the CLI passes sid, __Host-sid, __Secure-sid). Flask's format does not bind the
+ *   name, so it never reports it.
+ * - `expired`: authentic, and `now` is at or past its expiry.
+ * - `not-yet-valid`: authentic, but issued further in the future than the allowed clock skew
+ *   (`CLOCK_SKEW_MS` for flagon's formats; Flask allows none).
+ * - `bad-payload`: authentic and current, but what it carries is not a session (not JSON, another
+ *   payload version, Flask's tagged JSON that does not load). Reported by the layers that read the
+ *   content (`openFlaskCookie`, `cookieStore`, `flaskCookieStore`), never by a signer or sealer,
+ *   whose values are opaque strings.
+ */
+export type RejectReason =
+  | "malformed"
+  | "bad-mac"
+  | "wrong-name"
+  | "expired"
+  | "not-yet-valid"
+  | "bad-payload";
+
+/** The time rules' verdicts (see `timeRejection`). */
+export type TimeRejectReason = "expired" | "not-yet-valid";
+
+/** Which key authenticated a rejected value, and its times (ms since epoch): for "expired 3 days ago". */
+export interface Authentic {
+  keyIndex: number;
+  issuedAt: number;
+  expiresAt: number | null;
+}
+
+/**
+ * What a signer's or sealer's `check` returns. A rejection carries the key and the times only when
+ * the value is authentic (expired, not-yet-valid, wrong-name); never the value itself. One member per
+ * reason, so that `if (r.reason === "malformed" || r.reason === "bad-mac") ...` narrows the rest.
+ */
+export type CheckResult =
+  | ({ ok: true } & Verified)
+  | { ok: false; reason: "malformed" }
+  | { ok: false; reason: "bad-mac" }
+  | ({ ok: false; reason: "expired" } & Authentic)
+  | ({ ok: false; reason: "not-yet-valid" } & Authentic)
+  | ({
+      ok: false;
+      reason: "wrong-name";
+      /** The candidate name (one of `otherNames`) the value is authentic for. */
+      name: string;
+    } & Authentic);
+
+/** A rejection (`CheckResult` with `ok: false`). */
+export type Rejected = Exclude<CheckResult, { ok: true }>;
+
 export interface IssueOptions {
   /** Issue time, ms since epoch. @default Date.now() */
   now?: number;
@@ -23,6 +85,52 @@ export interface IssueOptions {
 export interface CheckOptions {
   /** Current time, ms since epoch. @default Date.now() */
   now?: number;
+}
+
+export interface CheckReasonOptions extends CheckOptions {
+  /**
+   * Other cookie names to try when the value does not authenticate for `name`: if it does for one
+   * of them, the result is `wrong-name` (with that name) instead of `bad-mac`. Diagnostics only
+   * (the CLI): each name costs one more MAC (signed) or AES-GCM open (sealed) per key, on failure.
+   */
+  otherNames?: readonly string[];
+}
+
+/** Rejections that need no per-call data, shared (frozen) so that refusing garbage allocates nothing. */
+export const MALFORMED: Rejected = Object.freeze({ ok: false, reason: "malformed" });
+export const BAD_MAC: Rejected = Object.freeze({ ok: false, reason: "bad-mac" });
+
+/** The rejection of an authentic value by the time rules (allocated only on that failure). */
+export function lateRejection(
+  reason: TimeRejectReason,
+  keyIndex: number,
+  issuedAt: number,
+  expiresAt: number | null,
+): Rejected {
+  return { ok: false, reason, keyIndex, issuedAt, expiresAt };
+}
+
+/**
+ * The `wrong-name` step of `check` for the signed and sealed formats: `first` is the result for
+ * `name`; when it is `bad-mac`, each of `otherNames` is checked with `checkName` until one
+ * authenticates (current or not): then `wrong-name`. Only ever called on a failure.
+ */
+export function checkOtherNames(
+  first: CheckResult,
+  name: string,
+  otherNames: readonly string[],
+  checkName: (name: string) => CheckResult,
+): CheckResult {
+  if (first.ok || first.reason !== "bad-mac") return first;
+  for (const other of otherNames) {
+    if (other === name) continue;
+    const elsewhere = checkName(other);
+    if (elsewhere.ok || elsewhere.reason === "expired" || elsewhere.reason === "not-yet-valid") {
+      const { keyIndex, issuedAt, expiresAt } = elsewhere;
+      return { ok: false, reason: "wrong-name", name: other, keyIndex, issuedAt, expiresAt };
+    }
+  }
+  return first;
 }
 
 /**
@@ -62,10 +170,24 @@ export function checkTime(options: CheckOptions | undefined): number {
   return Number.isFinite(now) ? now : Number.NaN;
 }
 
+/**
+ * The time rules of the signed and sealed formats, in the one place they live: why a value issued at
+ * `issuedAt` and expiring at `expiresAt` may not be accepted at `now`, or undefined when it may.
+ * A value from the future is `not-yet-valid` even if it has also expired; a `now` that is NaN
+ * (garbage passed as the time, see `checkTime`) makes everything `not-yet-valid`.
+ */
+export function timeRejection(
+  issuedAt: number,
+  expiresAt: number | null,
+  now: number,
+): TimeRejectReason | undefined {
+  if (!(issuedAt <= now + CLOCK_SKEW_MS)) return "not-yet-valid"; // from the future (or now is NaN)
+  return expiresAt === null || now < expiresAt ? undefined : "expired";
+}
+
 /** True when a value issued at `issuedAt` and expiring at `expiresAt` may be accepted at `now`. */
 export function isCurrent(issuedAt: number, expiresAt: number | null, now: number): boolean {
-  if (!(issuedAt <= now + CLOCK_SKEW_MS)) return false; // from the future (or now is NaN)
-  return expiresAt === null || now < expiresAt;
+  return timeRejection(issuedAt, expiresAt, now) === undefined;
 }
 
 /** Rejects strings whose UTF-8 encoding would not round-trip (lone surrogates become U+FFFD). */

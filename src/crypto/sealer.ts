@@ -2,14 +2,20 @@ import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv } from "node:crypto";
 import {
   assertWellFormed,
+  BAD_MAC,
   type CheckOptions,
+  type CheckReasonOptions,
+  type CheckResult,
+  checkOtherNames,
   checkTime,
   decodeBase64urlStrict,
   type IssueOptions,
-  isCurrent,
   issueTimes,
   isWellFormed,
+  lateRejection,
+  MALFORMED,
   purposeKeys,
+  timeRejection,
   VERSION,
   type Verified,
 } from "./claims.js";
@@ -28,6 +34,13 @@ export interface Sealer {
   seal(name: string, plaintext: string, options?: IssueOptions): string;
   /** The plaintext if authentic for `name`, unexpired and not issued in the future; otherwise null. Never throws. */
   open(name: string, sealed: string, options?: CheckOptions): Verified | null;
+  /**
+   * What `open` decides, with the reason when it refuses (`RejectReason` in claims.ts): `malformed`,
+   * `bad-mac` (tampered, another secret, or another cookie name: the AAD binds it), `expired`,
+   * `not-yet-valid`, or `wrong-name` when `options.otherNames` holds the name the value was sealed for.
+   * Authentic rejections carry the key index and times, never the plaintext. Never throws.
+   */
+  check(name: string, sealed: string, options?: CheckReasonOptions): CheckResult;
 }
 
 /** HKDF info prefix: AES keys are never HMAC keys, even when callers reuse a purpose. */
@@ -54,6 +67,22 @@ function aadFor(name: string): Buffer {
   return aad;
 }
 
+/** The bytes of a value in the sealed format (nonce || ciphertext || tag), or null: `malformed`. */
+function sealedBytes(sealed: string): Buffer | null {
+  if (!sealed.startsWith(PREFIX)) return null;
+  const data = decodeBase64urlStrict(sealed.slice(PREFIX.length));
+  return data === null || data.length < MIN_SEALED_BYTES ? null : data;
+}
+
+/**
+ * True when `value` has the sealed format's shape (prefix, canonical base64url, at least nonce +
+ * header + tag long): what a tool needs to tell a sealed cookie from another. Says nothing about
+ * whether it is authentic; only `open`/`check` with the key can.
+ */
+export function looksSealed(value: string): boolean {
+  return typeof value === "string" && sealedBytes(value) !== null;
+}
+
 /** How many authenticated sealed values a sealer remembers (see `opened` in `createSealer`). */
 export const OPENED_CACHE_LIMIT = 512;
 
@@ -68,6 +97,53 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
     string,
     { value: string; keyIndex: number; issuedAt: number; expiresAt: number | null }
   >();
+
+  /**
+   * open and check in one pass: the cache or the format and AES-GCM (each key once), then the time
+   * rules (once). Success builds one object, with `ok: true` for check (`tagged`) and without for
+   * open; only a rejection of an authentic value allocates for its reason.
+   */
+  function read(name: string, sealed: string, options: CheckOptions | undefined, tagged: boolean) {
+    if (typeof sealed !== "string" || !sealed.startsWith(PREFIX)) return MALFORMED;
+    if (typeof name !== "string" || !isWellFormed(name)) return BAD_MAC; // seal never wrote such a name
+    const cacheKey = `${name}\u0000${sealed}`;
+    const hit = opened.get(cacheKey);
+    if (hit !== undefined) {
+      const late = timeRejection(hit.issuedAt, hit.expiresAt, checkTime(options));
+      if (late !== undefined) return lateRejection(late, hit.keyIndex, hit.issuedAt, hit.expiresAt);
+      if (!tagged) return { ...hit };
+      return {
+        ok: true as const,
+        value: hit.value,
+        keyIndex: hit.keyIndex,
+        issuedAt: hit.issuedAt,
+        expiresAt: hit.expiresAt,
+      };
+    }
+    const data = sealedBytes(sealed);
+    if (data === null) return MALFORMED;
+    const nonce = data.subarray(0, NONCE_BYTES);
+    const encrypted = data.subarray(NONCE_BYTES, data.length - TAG_BYTES);
+    const tag = data.subarray(data.length - TAG_BYTES);
+    const aad = aadFor(name);
+
+    for (let keyIndex = 0; keyIndex < keys.length; keyIndex++) {
+      const plain = decrypt(keys[keyIndex]!, nonce, encrypted, tag, aad);
+      if (plain === null) continue;
+      const issuedAt = plain.readUIntBE(0, 6);
+      const rawExpiry = plain.readUIntBE(6, 6);
+      const expiresAt = rawExpiry === 0 ? null : rawExpiry;
+      const late = timeRejection(issuedAt, expiresAt, checkTime(options));
+      if (late !== undefined) return lateRejection(late, keyIndex, issuedAt, expiresAt); // not remembered
+      const result = { value: plain.toString("utf8", HEADER_BYTES), keyIndex, issuedAt, expiresAt };
+      if (opened.size >= OPENED_CACHE_LIMIT) opened.delete(opened.keys().next().value as string);
+      opened.set(cacheKey, result);
+      return tagged
+        ? { ok: true as const, value: result.value, keyIndex, issuedAt, expiresAt }
+        : { ...result };
+    }
+    return BAD_MAC;
+  }
 
   return {
     seal(name, plaintext, options) {
@@ -94,34 +170,19 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
     },
 
     open(name, sealed, options) {
-      if (typeof sealed !== "string" || typeof name !== "string" || !isWellFormed(name)) return null;
-      if (!sealed.startsWith(PREFIX)) return null;
-      const cacheKey = `${name}\u0000${sealed}`;
-      const hit = opened.get(cacheKey);
-      if (hit !== undefined) {
-        if (!isCurrent(hit.issuedAt, hit.expiresAt, checkTime(options))) return null;
-        return { ...hit };
-      }
-      const data = decodeBase64urlStrict(sealed.slice(PREFIX.length));
-      if (data === null || data.length < MIN_SEALED_BYTES) return null;
-      const nonce = data.subarray(0, NONCE_BYTES);
-      const encrypted = data.subarray(NONCE_BYTES, data.length - TAG_BYTES);
-      const tag = data.subarray(data.length - TAG_BYTES);
-      const aad = aadFor(name);
+      const result = read(name, sealed, options, false);
+      return "reason" in result ? null : result;
+    },
 
-      for (let keyIndex = 0; keyIndex < keys.length; keyIndex++) {
-        const plain = decrypt(keys[keyIndex]!, nonce, encrypted, tag, aad);
-        if (plain === null) continue;
-        const issuedAt = plain.readUIntBE(0, 6);
-        const rawExpiry = plain.readUIntBE(6, 6);
-        const expiresAt = rawExpiry === 0 ? null : rawExpiry;
-        if (!isCurrent(issuedAt, expiresAt, checkTime(options))) return null;
-        const result = { value: plain.toString("utf8", HEADER_BYTES), keyIndex, issuedAt, expiresAt };
-        if (opened.size >= OPENED_CACHE_LIMIT) opened.delete(opened.keys().next().value as string);
-        opened.set(cacheKey, result);
-        return { ...result };
-      }
-      return null;
+    check(name, sealed, options) {
+      const result = read(name, sealed, options, true) as CheckResult;
+      if (result.ok || options?.otherNames === undefined) return result;
+      return checkOtherNames(
+        result,
+        name,
+        options.otherNames,
+        (other) => read(other, sealed, options, true) as CheckResult,
+      );
     },
   };
 }

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { inflateSync } from "node:zlib";
 import { deflate } from "pako";
+import type { RejectReason, TimeRejectReason } from "../crypto/claims.js";
 import { ConfigError, FlagonError } from "../errors.js";
 import { decodeSegment, encodeSegment } from "./base64.js";
 import { dumpFlaskJSON, FlaskPayloadError, parseFlaskSession } from "./json.js";
@@ -31,20 +32,18 @@ const MAX_INFLATED_BYTES = 1 << 20;
 export type FlaskSecret = string | Uint8Array;
 export type FlaskSecrets = FlaskSecret | readonly FlaskSecret[];
 
-/** Why a cookie was rejected. */
-export type FlaskRejection =
-  /** No cookie value at all. */
-  | "empty"
-  /** Not `payload.timestamp.signature`, or the timestamp is unreadable. */
-  | "malformed"
-  /** No configured key produced this signature (tampered, or another key). */
-  | "signature"
-  /** Older than `maxAge`. */
-  | "expired"
-  /** Issued after `now`. */
-  | "future"
-  /** Correctly signed, but the payload is not a session (Flask answers HTTP 500; flagon an empty session). */
-  | "payload";
+/**
+ * Why a Flask cookie was rejected, in flagon's shared vocabulary (`RejectReason`, src/crypto/claims.ts):
+ * - `malformed`: empty, not `payload.timestamp.signature`, a signature that is not base64 or not
+ *   20 bytes, or (correctly signed) an unreadable timestamp;
+ * - `bad-mac`: no configured key produced this signature (tampered, or another key);
+ * - `expired`: older than `maxAge`;
+ * - `not-yet-valid`: issued after `now` (itsdangerous allows no clock skew);
+ * - `bad-payload`: correctly signed and current, but the payload is not a session (Flask answers
+ *   HTTP 500; flagon an empty session).
+ * Never `wrong-name`: Flask's signature does not cover the cookie's name.
+ */
+export type FlaskRejection = Exclude<RejectReason, "wrong-name">;
 
 export interface FlaskCookieInfo {
   /** The session dict with Flask's types mapped to JavaScript (docs/flask.md). */
@@ -61,7 +60,19 @@ export interface FlaskCookieInfo {
 
 export type FlaskCookieResult =
   | ({ ok: true } & FlaskCookieInfo)
-  | { ok: false; reason: FlaskRejection; issuedAt?: Date };
+  | { ok: false; reason: "malformed" }
+  | { ok: false; reason: "bad-mac" }
+  | ({ ok: false; reason: "expired" } & FlaskSigned)
+  | ({ ok: false; reason: "not-yet-valid" } & FlaskSigned)
+  | ({ ok: false; reason: "bad-payload" } & FlaskSigned);
+
+/** A correctly signed cookie refused for its time or its payload: which key, and when. */
+export interface FlaskSigned {
+  keyIndex: number;
+  issuedAt: Date;
+  /** `issuedAt + maxAge`. */
+  expiresAt: Date;
+}
 
 export interface DecodeFlaskCookieOptions {
   /** Maximum age in seconds, Flask's `PERMANENT_SESSION_LIFETIME`. @default 2678400 (31 days) */
@@ -127,6 +138,27 @@ function checkMaxAge(maxAge: number): number {
   return maxAge;
 }
 
+/** itsdangerous' age rules (`TimestampSigner.unsign` with `max_age`), on whole seconds: the one place they live. */
+function ageRejection(timestamp: number, maxAge: number, now: number): TimeRejectReason | undefined {
+  const age = now - timestamp;
+  if (age > maxAge) return "expired";
+  if (age < 0) return "not-yet-valid";
+  return undefined;
+}
+
+/**
+ * The time rules alone, for a cookie whose `issuedAt` was read without verifying it (`peekFlaskCookie`):
+ * `expired`, `not-yet-valid`, or undefined when Flask would accept that age.
+ * @throws ConfigError for a nonsensical `maxAge` or `now`.
+ */
+export function flaskTimeRejection(
+  issuedAt: Date,
+  options: DecodeFlaskCookieOptions = {},
+): TimeRejectReason | undefined {
+  const maxAge = checkMaxAge(options.maxAge ?? FLASK_DEFAULT_MAX_AGE);
+  return ageRejection(Math.floor(issuedAt.getTime() / 1000), maxAge, seconds(options.now));
+}
+
 /** itsdangerous `bytes_to_int`: big-endian, at most 8 bytes. */
 function readTimestamp(segment: Uint8Array): number | null {
   const bytes = decodeSegment(segment);
@@ -184,36 +216,31 @@ export function openFlaskCookie(
   const keys = toKeys(secretKeys);
   const maxAge = checkMaxAge(options.maxAge ?? FLASK_DEFAULT_MAX_AGE);
   const now = seconds(options.now);
-  if (typeof cookie !== "string" || cookie.length === 0) return { ok: false, reason: "empty" };
+  if (typeof cookie !== "string" || cookie.length === 0) return { ok: false, reason: "malformed" };
 
   // Flask works on the UTF-8 bytes of the cookie string; so does the MAC.
   const signed = splitAtLastDot(Buffer.from(cookie, "utf8"));
   if (signed === null) return { ok: false, reason: "malformed" };
   const [value, signatureSegment] = signed;
   const signature = decodeSegment(signatureSegment);
-  const keyIndex = signature === null ? -1 : keys.verify(value, signature);
-  if (keyIndex < 0) return { ok: false, reason: "signature" };
+  if (signature === null || signature.length !== SHA1_BYTES) return { ok: false, reason: "malformed" };
+  const keyIndex = keys.verify(value, signature);
+  if (keyIndex < 0) return { ok: false, reason: "bad-mac" };
 
   const timed = splitAtLastDot(value);
   const timestamp = timed === null ? null : readTimestamp(timed[1]);
   if (timed === null || timestamp === null) return { ok: false, reason: "malformed" };
   const issuedAt = new Date(timestamp * 1000);
-  const age = now - timestamp;
-  if (age > maxAge) return { ok: false, reason: "expired", issuedAt };
-  if (age < 0) return { ok: false, reason: "future", issuedAt };
+  const expiresAt = new Date((timestamp + maxAge) * 1000);
+  const late = ageRejection(timestamp, maxAge, now);
+  if (late !== undefined) return { ok: false, reason: late, keyIndex, issuedAt, expiresAt };
 
   try {
     const { session, compressed } = loadPayload(timed[0]);
-    return {
-      ok: true,
-      session,
-      keyIndex,
-      issuedAt,
-      expiresAt: new Date((timestamp + maxAge) * 1000),
-      compressed,
-    };
+    return { ok: true, session, keyIndex, issuedAt, expiresAt, compressed };
   } catch (error) {
-    if (error instanceof FlaskPayloadError) return { ok: false, reason: "payload", issuedAt };
+    if (error instanceof FlaskPayloadError)
+      return { ok: false, reason: "bad-payload", keyIndex, issuedAt, expiresAt };
     throw error;
   }
 }

@@ -148,9 +148,9 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
 
     decode(value, context): ClientDecodeResult {
       const opened = openFlaskCookie(value, keys, { maxAge, now: context.now });
-      if (!opened.ok) return { ok: false, reason: `flask cookie rejected: ${opened.reason}` };
+      if (!opened.ok) return { ok: false, reason: opened.reason };
       const flashes = readFlashes(opened.session[FLASHES_KEY]);
-      if (flashes === null) return { ok: false, reason: "flask cookie rejected: malformed _flashes" };
+      if (flashes === null) return { ok: false, reason: "bad-payload" }; // _flashes that Flask would not read either
       const data: Record<string, unknown> = {};
       for (const key of Object.keys(opened.session)) {
         if (key !== FLASHES_KEY && key !== PERMANENT_KEY) setOwn(data, key, opened.session[key]);

@@ -99,10 +99,10 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
   function codecFor(keyring: Keyring) {
     if (encrypt) {
       const sealer = createSealer(keyring, "session-cookie");
-      return { write: sealer.seal, read: sealer.open };
+      return { write: sealer.seal, read: sealer.check };
     }
     const signer = createSigner(keyring, "session-cookie");
-    return { write: signer.sign, read: signer.verify };
+    return { write: signer.sign, read: signer.check };
   }
 
   function codec(context: ClientStoreContext) {
@@ -145,15 +145,16 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
       return value;
     },
     decode(value: string, context: ClientStoreContext): ClientDecodeResult {
+      // The format says why it refuses (malformed, bad-mac, expired, not-yet-valid): passed on as is.
       const verified = codec(context).read(context.cookieName, value, { now: context.now });
-      if (verified === null) return { ok: false, reason: "invalid signature" };
+      if (!verified.ok) return { ok: false, reason: verified.reason };
       let payload: unknown;
       try {
         payload = JSON.parse(verified.value);
       } catch {
-        return { ok: false, reason: "malformed payload" };
+        return { ok: false, reason: "bad-payload" };
       }
-      if (!isPayload(payload)) return { ok: false, reason: "malformed payload" };
+      if (!isPayload(payload)) return { ok: false, reason: "bad-payload" };
       const flashes: FlashMessage[] = (payload.f ?? []).map(([category, message], index) => ({
         id: `c${index}`,
         category,

@@ -1,3 +1,4 @@
+import type { RejectReason } from "../crypto/claims.js";
 import type { Keyring } from "../crypto/keyring.js";
 
 /**
@@ -95,7 +96,14 @@ export type ClientDecodeResult =
       /** Verified with a fallback secret: the core re-issues the cookie with the current one. */
       stale: boolean;
     }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      /**
+       * Why, in the formats' shared vocabulary (src/crypto/claims.ts): `malformed`, `bad-mac`, `expired`,
+       * `not-yet-valid`, `wrong-name`, or `bad-payload` (authentic, but not a session). The core logs it.
+       */
+      reason: RejectReason;
+    };
 
 export interface ClientStore {
   readonly kind: "client";
@@ -104,7 +112,7 @@ export interface ClientStore {
    * Set-Cookie size and throws `ERR_COOKIE_TOO_LARGE`; a store may throw it earlier.
    */
   encode(record: SessionRecord, context: ClientStoreContext): string;
-  /** Never throws for bad input: tampered, garbage, expired → `{ ok: false, reason }`. */
+  /** Never throws for bad input: tampered, garbage, expired → `{ ok: false, reason }` (the format's reason). */
   decode(value: string, context: ClientStoreContext): ClientDecodeResult;
   /** Default cookie name when `cookie.name` is not given (Flask's store says `"session"`). */
   readonly defaultCookieName?: string;

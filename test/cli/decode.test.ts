@@ -141,10 +141,19 @@ describe("flagon decode: flagon cookies", () => {
       expect(json).toMatchObject({
         status: "expired",
         verified: false,
-        reason: "authentic, but not valid at this time",
+        rejection: "expired",
+        reason: "authentic, but it expired 1 s ago",
+        secret: { index: 0, role: "current" },
+        expiresAt: new Date(T0 + 60_000).toISOString(),
       });
+      const human = await run(["decode", "--secret", SECRET, cookie.value]);
+      expect(human.stdout).toMatch(/status\s+EXPIRED: authentic, but it expired 1 s ago\n/);
     }
-    expect((await runJSON(["decode", signed.value])).json).toMatchObject({ status: "expired" });
+    expect((await runJSON(["decode", signed.value])).json).toMatchObject({
+      status: "expired",
+      rejection: "expired",
+      reason: "no secret given: contents NOT verified; by its own times, it expired 1 s ago",
+    });
   });
 
   it("exits 3 for a cookie issued in the future", async () => {
@@ -153,7 +162,50 @@ describe("flagon decode: flagon cookies", () => {
     vi.setSystemTime(T0);
     const { code, json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
     expect(code).toBe(EXIT.expired);
-    expect(json.status).toBe("future");
+    expect(json).toMatchObject({
+      status: "future",
+      rejection: "not-yet-valid",
+      reason: "authentic, but issued 60 min in the future (more than the 60 s clock skew allowed)",
+    });
+    expect((await run(["decode", "--secret", SECRET, cookie.value])).stdout).toMatch(
+      /status\s+FUTURE \(not-yet-valid\): authentic, but issued 60 min in the future/,
+    );
+  });
+
+  it("says which default name a cookie pasted under another name is authentic for (wrong-name, exit 1)", async () => {
+    for (const store of [cookieStore(), cookieStore({ encrypt: false })]) {
+      const cookie = await issue({ secret: SECRET, store }, (s) => s.set("a", 1), true);
+      const { code, json } = await runJSON(["decode", "--secret", SECRET, `other=${cookie.value}`]);
+      expect(code).toBe(EXIT.invalid);
+      expect(json).toMatchObject({
+        name: "other",
+        status: "invalid",
+        rejection: "wrong-name",
+        authenticFor: "__Host-sid",
+        secret: { index: 0, role: "current" },
+        issuedAt: new Date(T0).toISOString(),
+      });
+      expect(json.reason).toMatch(/^authentic, but for the cookie named __Host-sid, not other/);
+    }
+  });
+
+  it("a tampered cookie or another secret's is bad-mac", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    const other = await runJSON(["decode", "--secret", OLD, cookie.value]);
+    expect(other).toMatchObject({ code: EXIT.invalid, json: { status: "invalid", rejection: "bad-mac" } });
+  });
+
+  it("a v1. value that is neither flagon format is malformed, with or without a secret", async () => {
+    const cookie = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("a", 1));
+    for (const argv of [
+      [cookie.value.slice(0, 30)],
+      ["--secret", SECRET, cookie.value.slice(0, 30)],
+      ["v1.garbage"],
+    ]) {
+      const { code, json } = await runJSON(["decode", ...argv]);
+      expect(code).toBe(EXIT.invalid);
+      expect(json).toMatchObject({ format: "unknown", status: "invalid", rejection: "malformed" });
+    }
   });
 
   it("exits 1 for a tampered cookie", async () => {
@@ -318,6 +370,7 @@ describe("flagon decode: Flask cookies", () => {
     expect(wrong.code).toBe(EXIT.invalid);
     expect(wrong.json).toMatchObject({
       status: "invalid",
+      rejection: "bad-mac",
       verified: false,
       payload: lesson.expected_session,
     });
@@ -325,8 +378,17 @@ describe("flagon decode: Flask cookies", () => {
 
   it("exits 3 for an expired Flask cookie, and honours --max-age", async () => {
     vi.setSystemTime(expired.now * 1000);
-    expect((await run(["decode", "--secret", expired.secret_key, expired.cookie])).code).toBe(EXIT.expired);
-    expect((await run(["decode", expired.cookie])).code).toBe(EXIT.expired);
+    const verified = await runJSON(["decode", "--secret", expired.secret_key, expired.cookie]);
+    expect(verified.code).toBe(EXIT.expired);
+    expect(verified.json).toMatchObject({
+      status: "expired",
+      rejection: "expired",
+      reason: "authentic, but older than max-age: it expired 1 s ago",
+      secret: { index: 0 },
+    });
+    const unverified = await runJSON(["decode", expired.cookie]);
+    expect(unverified.code).toBe(EXIT.expired);
+    expect(unverified.json).toMatchObject({ status: "expired", rejection: "expired" });
     const longer = await runJSON([
       "decode",
       "--secret",

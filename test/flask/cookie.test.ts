@@ -52,7 +52,10 @@ describe("encodeFlaskCookie / decodeFlaskCookie", () => {
       ok: false,
       reason: "expired",
     });
-    expect(openFlaskCookie(cookie, KEY, { now: later(-1) })).toMatchObject({ ok: false, reason: "future" });
+    expect(openFlaskCookie(cookie, KEY, { now: later(-1) })).toMatchObject({
+      ok: false,
+      reason: "not-yet-valid",
+    });
     // Sub-second clocks: Flask compares int(time.time()), so 0.999 s early is still "now".
     expect(openFlaskCookie(cookie, KEY, { now: new Date(NOW.getTime() + 999) }).ok).toBe(true);
   });
@@ -166,7 +169,7 @@ describe("tampering (docs/security.md §1-2, Flask's leniency included)", () => 
     const huge = { a: "a".repeat(2_000_000) };
     const bomb = encodeFlaskCookie(huge, KEY, { now: NOW });
     expect(bomb.length).toBeLessThan(4000);
-    expect(openFlaskCookie(bomb, KEY, { now: NOW })).toMatchObject({ ok: false, reason: "payload" });
+    expect(openFlaskCookie(bomb, KEY, { now: NOW })).toMatchObject({ ok: false, reason: "bad-payload" });
   });
 });
 
