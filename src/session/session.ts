@@ -4,6 +4,10 @@ import { FlagonError } from "../errors.js";
 import type { FlashMessage, SessionMeta } from "../stores/types.js";
 import { type FlashOptions, selectFlashes } from "./flash.js";
 
+/** What a session reports for a change-set collection it never wrote to. Never written to. */
+const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
+const EMPTY_SET: ReadonlySet<string> = new Set();
+
 /** Reserved keys live in the stored data under this prefix; user keys may not use it. */
 export const RESERVED_PREFIX = "__flagon.";
 const CSRF_KEY = `${RESERVED_PREFIX}csrf`;
@@ -57,10 +61,12 @@ export class Session<T extends SessionShape<T> = SessionData> {
   #meta: SessionMeta;
   // change set
   #cleared = false;
-  #sets = new Map<string, unknown>();
-  #deletes = new Set<string>();
+  // Created on first write: most requests only read, and three empty hash tables per request are
+  // garbage the collector pays for (EMPTY_* stand in for reads).
+  #sets: Map<string, unknown> | undefined;
+  #deletes: Set<string> | undefined;
   #loadedFlashes: FlashMessage[];
-  #consumedIds = new Set<string>();
+  #consumedIds: Set<string> | undefined;
   #addedFlashes: FlashMessage[] = [];
   #nowFlashes: FlashMessage[] = [];
   #readFlashes: FlashMessage[] | undefined;
@@ -95,9 +101,9 @@ export class Session<T extends SessionShape<T> = SessionData> {
   get modified(): boolean {
     return (
       this.#cleared ||
-      this.#sets.size > 0 ||
-      this.#deletes.size > 0 ||
-      this.#consumedIds.size > 0 ||
+      (this.#sets?.size ?? 0) > 0 ||
+      (this.#deletes?.size ?? 0) > 0 ||
+      (this.#consumedIds?.size ?? 0) > 0 ||
       this.#addedFlashes.length > 0 ||
       this.#metaChanged ||
       this.#previousId !== undefined ||
@@ -151,8 +157,8 @@ export class Session<T extends SessionShape<T> = SessionData> {
     const value = this.#data.get(key);
     // Only keys this request could see are deleted: a no-op delete writes nothing.
     if (this.#data.delete(key)) {
-      this.#sets.delete(key);
-      if (!this.#cleared) this.#deletes.add(key);
+      this.#sets?.delete(key);
+      if (!this.#cleared) this.#writableDeletes().add(key);
     }
     return value;
   }
@@ -170,9 +176,10 @@ export class Session<T extends SessionShape<T> = SessionData> {
     this.#writable();
     this.#data.clear();
     this.#cleared = true;
-    this.#sets.clear();
-    this.#deletes.clear();
-    for (const flash of this.#loadedFlashes) this.#consumedIds.add(flash.id);
+    this.#sets?.clear();
+    this.#deletes?.clear();
+    const ids = this.#writableConsumed();
+    for (const flash of this.#loadedFlashes) ids.add(flash.id);
     this.#addedFlashes = [];
   }
 
@@ -203,7 +210,7 @@ export class Session<T extends SessionShape<T> = SessionData> {
     this.#id = randomToken(32);
     if (this.#data.has(CSRF_KEY)) {
       this.#data.delete(CSRF_KEY);
-      this.#sets.delete(CSRF_KEY);
+      this.#sets?.delete(CSRF_KEY);
     }
   }
 
@@ -220,8 +227,8 @@ export class Session<T extends SessionShape<T> = SessionData> {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#data.clear();
-    this.#sets.clear();
-    this.#deletes.clear();
+    this.#sets?.clear();
+    this.#deletes?.clear();
     this.#addedFlashes = [];
     this.#loadedFlashes = [];
     this.#readFlashes = undefined;
@@ -261,8 +268,15 @@ export class Session<T extends SessionShape<T> = SessionData> {
   getFlashedMessages(options: FlashOptions = {}): string[] | Array<[string, string]> {
     this.#accessed = true;
     if (this.#readFlashes === undefined) {
-      const pending = this.#loadedFlashes.filter((flash) => !this.#consumedIds.has(flash.id));
-      for (const flash of pending) this.#consumedIds.add(flash.id);
+      const consumed = this.#consumedIds;
+      const pending =
+        consumed === undefined
+          ? this.#loadedFlashes
+          : this.#loadedFlashes.filter((flash) => !consumed.has(flash.id));
+      if (pending.length > 0) {
+        const ids = this.#writableConsumed();
+        for (const flash of pending) ids.add(flash.id);
+      }
       this.#readFlashes = [...pending, ...this.#addedFlashes, ...this.#nowFlashes];
       this.#addedFlashes = [];
     }
@@ -277,7 +291,7 @@ export class Session<T extends SessionShape<T> = SessionData> {
     const loadedIds = new Set(this.#loadedFlashes.map((flash) => flash.id));
     for (const flash of this.#readFlashes) {
       if (nowIds.has(flash.id)) continue;
-      if (loadedIds.has(flash.id)) this.#consumedIds.delete(flash.id);
+      if (loadedIds.has(flash.id)) this.#consumedIds?.delete(flash.id);
       else if (!this.#addedFlashes.includes(flash)) this.#addedFlashes.push(flash);
     }
   }
@@ -307,8 +321,23 @@ export class Session<T extends SessionShape<T> = SessionData> {
 
   #setRaw(key: string, value: unknown): void {
     this.#data.set(key, value);
-    this.#sets.set(key, value);
-    this.#deletes.delete(key);
+    this.#writableSets().set(key, value);
+    this.#deletes?.delete(key);
+  }
+
+  #writableSets(): Map<string, unknown> {
+    if (this.#sets === undefined) this.#sets = new Map();
+    return this.#sets;
+  }
+
+  #writableDeletes(): Set<string> {
+    if (this.#deletes === undefined) this.#deletes = new Set();
+    return this.#deletes;
+  }
+
+  #writableConsumed(): Set<string> {
+    if (this.#consumedIds === undefined) this.#consumedIds = new Set();
+    return this.#consumedIds;
   }
 
   #writable(): void {
@@ -328,9 +357,9 @@ export class Session<T extends SessionShape<T> = SessionData> {
       destroyed: session.#destroyed,
       previousId: session.#previousId,
       cleared: session.#cleared,
-      sets: session.#sets,
-      deletes: session.#deletes,
-      consumedIds: session.#consumedIds,
+      sets: session.#sets ?? EMPTY_MAP,
+      deletes: session.#deletes ?? EMPTY_SET,
+      consumedIds: session.#consumedIds ?? EMPTY_SET,
       addedFlashes: session.#addedFlashes,
       loadedFlashes: session.#loadedFlashes,
       metaChanged: session.#metaChanged,
