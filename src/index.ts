@@ -1,6 +1,6 @@
 // flagon: sessions, cookies and flash messages, the way Flask does them.
 export * from "./cookie/index.js";
-export type { Verified } from "./crypto/index.js";
+export type { CheckResult, RejectReason, Verified } from "./crypto/index.js";
 export { createSealer, createSigner, Keyring, randomToken } from "./crypto/index.js";
 export * from "./errors.js";
 export * from "./session/index.js";

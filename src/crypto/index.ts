@@ -1,6 +1,6 @@
-export type { CheckOptions, IssueOptions, Verified } from "./claims.js";
+export type { CheckOptions, CheckResult, IssueOptions, RejectReason, Verified } from "./claims.js";
 export { CLOCK_SKEW_MS } from "./claims.js";
 export { Keyring, MIN_SECRET_BYTES } from "./keyring.js";
 export { randomBytesPooled, randomToken } from "./random.js";
-export { createSealer, type Sealer } from "./sealer.js";
-export { createSigner, type Signer } from "./signer.js";
+export { createSealer, looksSealed, type Sealer } from "./sealer.js";
+export { createSigner, peekSigned, type Signer } from "./signer.js";

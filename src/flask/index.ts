@@ -17,6 +17,7 @@ export {
   FLASK_COOKIE_NAME,
   FLASK_DEFAULT_MAX_AGE,
   FlaskKeys,
+  flaskTimeRejection,
   openFlaskCookie,
   peekFlaskCookie,
 } from "./cookie.js";

@@ -251,9 +251,10 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       record = decoded.record;
       state.stale = decoded.stale;
     } else {
-      const verified = idSigner?.verify(name, value, { now });
-      if (!verified) {
-        logger.debug?.("invalid signature", { cookie: name });
+      const verified = idSigner?.check(name, value, { now });
+      if (verified === undefined || !verified.ok) {
+        // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
+        logger.debug?.(verified?.reason ?? "bad-mac", { cookie: name });
         return freshSession(state);
       }
       id = verified.value;

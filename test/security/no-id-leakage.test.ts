@@ -213,7 +213,7 @@ afterAll(() => {
   // Each expected reason was logged at least once.
   const messages = new Set(capture.entries.map((e) => e.message));
   for (const message of [
-    "invalid signature",
+    "bad-mac",
     "idle timeout",
     "absolute timeout",
     "schema invalid",

@@ -50,7 +50,7 @@ describe("cookieStore", () => {
     const edited = { ...payload, d: { user: "mallory" } };
     const parts = value.split(".");
     parts[3] = Buffer.from(JSON.stringify(edited)).toString("base64url");
-    expect(store.decode(parts.join("."), context)).toEqual({ ok: false, reason: "invalid signature" });
+    expect(store.decode(parts.join("."), context)).toEqual({ ok: false, reason: "bad-mac" });
   });
 
   it.each([
@@ -79,7 +79,7 @@ describe("cookieStore", () => {
       [cookieStore({ encrypt: false }), createSigner(keyring, "session-cookie").sign],
     ] as const) {
       const value = write("sid", json, { now: T0 });
-      expect(store.decode(value, context)).toEqual({ ok: false, reason: "malformed payload" });
+      expect(store.decode(value, context)).toEqual({ ok: false, reason: "bad-payload" });
     }
   });
 

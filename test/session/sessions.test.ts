@@ -169,7 +169,7 @@ describe("load: bad cookies become an empty session, never an exception", () => 
   );
 
   it.each(stores)(
-    "%s: a tampered cookie → empty session, debug 'invalid signature', cookie cleared",
+    "%s: a tampered cookie → empty session, debug 'bad-mac' (the format's reason), cookie cleared",
     async (_n, make) => {
       const capture = captureLogger();
       const { browser } = await loggedIn(make(), { logger: capture.logger });
@@ -182,7 +182,7 @@ describe("load: bad cookies become an empty session, never an exception", () => 
       expect(session.get("user")).toBeUndefined();
       expect(setCookie).toHaveLength(1);
       expect(setCookie[0]).toMatch(/^sid=; Max-Age=0; /);
-      expect(capture.entries.map((e) => e.message)).toEqual(["invalid signature"]);
+      expect(capture.entries.map((e) => e.message)).toEqual(["bad-mac"]);
     },
   );
 
