@@ -83,6 +83,13 @@ export function looksSealed(value: string): boolean {
   return typeof value === "string" && sealedBytes(value) !== null;
 }
 
+interface OpenedEntry {
+  value: string;
+  keyIndex: number;
+  issuedAt: number;
+  expiresAt: number | null;
+}
+
 /** How many authenticated sealed values a sealer remembers (see `opened` in `createSealer`). */
 export const OPENED_CACHE_LIMIT = 512;
 
@@ -93,10 +100,27 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
   // sends the same cookie on every request, and AES-GCM setup is the costliest step of a read
   // (createDecipheriv ~10-20 µs here). Only a string that decrypted and verified is ever stored, so a
   // hit proves nothing new; the time rules are re-checked on every hit. Bounded, oldest out first.
-  const opened = new Map<
-    string,
-    { value: string; keyIndex: number; issuedAt: number; expiresAt: number | null }
-  >();
+  // One map per cookie name (a server uses one or two), so a lookup builds no key string.
+  const openedByName = new Map<string, Map<string, OpenedEntry>>();
+  let openedCount = 0;
+  function remember(name: string, sealed: string, entry: OpenedEntry): void {
+    if (openedCount >= OPENED_CACHE_LIMIT) {
+      // Oldest out first, from the first name's map (insertion order).
+      for (const [oldName, map] of openedByName) {
+        map.delete(map.keys().next().value as string);
+        openedCount -= 1;
+        if (map.size === 0) openedByName.delete(oldName);
+        break;
+      }
+    }
+    let map = openedByName.get(name);
+    if (map === undefined) {
+      map = new Map();
+      openedByName.set(name, map);
+    }
+    map.set(sealed, entry);
+    openedCount += 1;
+  }
 
   /**
    * open and check in one pass: the cache or the format and AES-GCM (each key once), then the time
@@ -106,8 +130,7 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
   function read(name: string, sealed: string, options: CheckOptions | undefined, tagged: boolean) {
     if (typeof sealed !== "string" || !sealed.startsWith(PREFIX)) return MALFORMED;
     if (typeof name !== "string" || !isWellFormed(name)) return BAD_MAC; // seal never wrote such a name
-    const cacheKey = `${name}\u0000${sealed}`;
-    const hit = opened.get(cacheKey);
+    const hit = openedByName.get(name)?.get(sealed);
     if (hit !== undefined) {
       const late = timeRejection(hit.issuedAt, hit.expiresAt, checkTime(options));
       if (late !== undefined) return lateRejection(late, hit.keyIndex, hit.issuedAt, hit.expiresAt);
@@ -136,8 +159,7 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
       const late = timeRejection(issuedAt, expiresAt, checkTime(options));
       if (late !== undefined) return lateRejection(late, keyIndex, issuedAt, expiresAt); // not remembered
       const result = { value: plain.toString("utf8", HEADER_BYTES), keyIndex, issuedAt, expiresAt };
-      if (opened.size >= OPENED_CACHE_LIMIT) opened.delete(opened.keys().next().value as string);
-      opened.set(cacheKey, result);
+      remember(name, sealed, result);
       return tagged
         ? { ok: true as const, value: result.value, keyIndex, issuedAt, expiresAt }
         : { ...result };
