@@ -92,7 +92,7 @@ function readCookieHeader(input: SessionInput): {
   if (input instanceof Request) {
     return {
       header: input.headers.get("cookie") ?? undefined,
-      secure: new URL(input.url).protocol === "https:",
+      secure: input.url.startsWith("https:"),
     };
   }
   if (input instanceof Headers) return { header: input.get("cookie") ?? undefined, secure: false };
