@@ -145,6 +145,15 @@ export class Session<T extends SessionShape<T> = SessionData> {
     assertUserKey(key);
     assertStorable(key, value);
     this.#writable();
+    // Setting a key to the primitive it already holds changes nothing: no write, no new cookie
+    // (as express-session and cookie-session, which compare before saving). Objects always count.
+    if (
+      (value === null || typeof value !== "object") &&
+      this.#data.get(key) === value &&
+      this.#data.has(key)
+    ) {
+      return this;
+    }
     this.#setRaw(key, value);
     return this;
   }

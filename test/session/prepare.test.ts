@@ -133,6 +133,31 @@ describe("prepare: the commit plan", () => {
   });
 });
 
+describe("a set() that changes nothing", () => {
+  it("setting a key to the primitive it holds writes nothing and sends no cookie; a new value or an object does", async () => {
+    const store = countingStore();
+    const sessions = createSessions({ secret, store });
+    const cookie = await cookieAfterWrite(sessions); // name = "Leo"
+    const same = await sessions.load({ headers: { cookie } });
+    same.set("name", "Leo");
+    expect(same.modified).toBe(false);
+    expect(sessions.prepare(same)).toMatchObject({ write: undefined, setCookie: undefined, vary: true });
+
+    const changed = await sessions.load({ headers: { cookie } });
+    changed.set("name", "Ada");
+    expect(sessions.prepare(changed).write).toBeTypeOf("function");
+
+    const object = await sessions.load({ headers: { cookie } });
+    object.set("name", "Leo").set("prefs", { theme: "dark" });
+    expect(object.modified).toBe(true);
+
+    const cleared = await sessions.load({ headers: { cookie } });
+    cleared.clear();
+    cleared.set("name", "Leo"); // after clear() the key is gone: setting it again is a change
+    expect(cleared.modified).toBe(true);
+  });
+});
+
 describe("mergeVary", () => {
   it.each([
     [undefined, "Cookie"],
