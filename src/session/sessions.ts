@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { createHash } from "node:crypto";
 import { type CookieAttributes, serializeCookie } from "../cookie/index.js";
 import { exceedsBytes, readCookie } from "../cookie/parse.js";
@@ -77,8 +78,15 @@ interface LoadState {
 
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
 export function storeKey(id: string): string {
-  return createHash("sha256").update(id).digest("hex");
+  return sha256Hex(id);
 }
+
+/** One-shot `crypto.hash` where Node has it (20.12+, about 3× faster: no Hash object per call). */
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }).hash;
+const sha256Hex: (text: string) => string =
+  typeof oneShotHash === "function"
+    ? (text) => oneShotHash("sha256", text, "hex")
+    : (text) => createHash("sha256").update(text).digest("hex");
 
 /** A short, salted digest for logs: correlates events without exposing ids or keys. */
 function logRef(key: string): string {
