@@ -2,9 +2,13 @@
  * One benchmark server per process: `BENCH_SERVER=<name> PORT=<port> node … bench/servers.ts`.
  * Every server has the same three routes and renders the same Nunjucks templates (the lesson's
  * base.html/index.html, copied to bench/templates): only the session library differs.
- *   GET /session_set  — write name + message            (scenario "write")
- *   GET /session_get  — read them                        (scenario "read")
+ *   GET /session_set  — write name + message            (scenarios "write", "write-many")
+ *   GET /session_get  — read them                        (scenarios "read", "read-many")
  *   POST /login       — check the form, regenerate, flash (scenario "login")
+ * `GET /session_set?visitor=<id>` also stores `visitor`: bench/run.ts builds its pool of many users
+ * that way, so that every pool session differs (cookie-session's cookie is nothing but the signed data:
+ * without it, its 1000 sessions would be one cookie), and write-many changes it on every request, so
+ * that libraries which skip unchanged sessions write too. Without the query the route is unchanged.
  */
 import { fileURLToPath } from "node:url";
 import type { Request as ExpressRequest } from "express";
@@ -32,6 +36,15 @@ function readMessage(nameValue: unknown, message: unknown): string {
   return nameValue && message ? `${String(nameValue)}. ${String(message)}.` : "Session not valid.";
 }
 
+/** The `visitor` query of a pool-building request; a string search, so the plain route pays nothing. */
+function visitorOf(url: string): string | undefined {
+  const at = url.indexOf("?visitor=");
+  return at < 0 ? undefined : url.slice(at + "?visitor=".length);
+}
+
+/** A flagon session without the program's declared keys. */
+type Loose = { set(key: string, value: unknown): unknown };
+
 const validLogin = (body: Record<string, unknown> | undefined) =>
   body?.username === "leo" && body?.password === "1234";
 
@@ -41,7 +54,7 @@ async function expressServer(): Promise<void> {
   app.set("etag", false);
   app.use(express.urlencoded({ extended: false }));
   type Handlers = {
-    set(req: ExpressRequest): void | Promise<void>;
+    set(req: ExpressRequest, visitor: string | undefined): void | Promise<void>;
     get(req: ExpressRequest): string;
     login(req: ExpressRequest, ok: boolean): void | Promise<void>;
     flashes(req: ExpressRequest): string[] | Promise<string[]>;
@@ -64,9 +77,11 @@ async function expressServer(): Promise<void> {
     }
     app.use(sessions({ secret: SECRET, store }));
     h = {
-      set(req) {
+      set(req, visitor) {
         req.session.set("name", "Leo");
         req.session.set("message", "Hello, World!");
+        // `visitor` is no key of the SessionData that examples/ declare for the whole program.
+        if (visitor !== undefined) (req.session as unknown as Loose).set("visitor", visitor);
       },
       get: (req) => readMessage(req.session.get("name"), req.session.get("message")),
       login(req, ok) {
@@ -98,12 +113,13 @@ async function expressServer(): Promise<void> {
         cookie: { sameSite: "lax" },
       }),
     );
-    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    type S = { name?: string; message?: string; visitor?: string; user?: string; flash?: string[] };
     const sess = (req: ExpressRequest) => req.session as unknown as S & ExpressSession;
     h = {
-      set(req) {
+      set(req, visitor) {
         sess(req).name = "Leo";
         sess(req).message = "Hello, World!";
+        if (visitor !== undefined) sess(req).visitor = visitor;
       },
       get: (req) => readMessage(sess(req).name, sess(req).message),
       async login(req, ok) {
@@ -123,12 +139,13 @@ async function expressServer(): Promise<void> {
   } else if (name === "cookie-session") {
     const { default: cookieSession } = await import("cookie-session");
     app.use(cookieSession({ name: "session", keys: [SECRET], sameSite: "lax", httpOnly: true }));
-    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    type S = { name?: string; message?: string; visitor?: string; user?: string; flash?: string[] };
     const sess = (req: ExpressRequest) => req.session as unknown as S;
     h = {
-      set(req) {
+      set(req, visitor) {
         sess(req).name = "Leo";
         sess(req).message = "Hello, World!";
+        if (visitor !== undefined) sess(req).visitor = visitor;
       },
       get: (req) => readMessage(sess(req).name, sess(req).message),
       login(req, ok) {
@@ -143,7 +160,7 @@ async function expressServer(): Promise<void> {
     };
   } else if (name === "iron-session") {
     const { getIronSession } = await import("iron-session");
-    type S = { name?: string; message?: string; user?: string; flash?: string[] };
+    type S = { name?: string; message?: string; visitor?: string; user?: string; flash?: string[] };
     const options = {
       password: SECRET,
       cookieName: "session",
@@ -156,9 +173,10 @@ async function expressServer(): Promise<void> {
     });
     const sess = (req: ExpressRequest) => bag.get(req)!;
     h = {
-      async set(req) {
+      async set(req, visitor) {
         sess(req).name = "Leo";
         sess(req).message = "Hello, World!";
+        if (visitor !== undefined) sess(req).visitor = visitor;
         await sess(req).save();
       },
       get: (req) => readMessage(sess(req).name, sess(req).message),
@@ -182,7 +200,7 @@ async function expressServer(): Promise<void> {
   }
 
   app.get("/session_set", async (req, res) => {
-    await h.set(req);
+    await h.set(req, visitorOf(req.url));
     res.send(render("Session data set successfully.", await h.flashes(req)));
   });
   app.get("/session_get", async (req, res) => {
@@ -219,6 +237,8 @@ async function honoServer(): Promise<void> {
       const session = c.get("session");
       session.set("name", "Leo");
       session.set("message", "Hello, World!");
+      const visitor = visitorOf(c.req.url);
+      if (visitor !== undefined) session.set("visitor", visitor);
       return c.html(render("Session data set successfully.", session.getFlashedMessages()));
     });
     withSessions.get("/session_get", (c) => {
