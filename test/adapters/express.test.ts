@@ -198,6 +198,38 @@ describe("flagon/express sessions()", () => {
     expect(seen.slice(0, 2)).toEqual(["after", "before"]);
   });
 
+  it("while a store write holds the response it behaves as sent: headersSent, setHeader throws; then all is normal", async () => {
+    const store = slowStore();
+    const app = express();
+    app.use(sessions({ secret: SECRET, store }));
+    const seen: Record<string, unknown> = {};
+    app.get("/", (req, res) => {
+      req.session.set("name", "Ada");
+      seen.before = res.headersSent;
+      res.send("first");
+      seen.held = res.headersSent;
+      try {
+        res.setHeader("x-late", "1");
+      } catch (error) {
+        seen.late = (error as { code?: string }).code;
+      }
+    });
+    app.get("/other", (_req, res) => {
+      // A response that is not held: the prototype's guards let everything through.
+      res.setHeader("x-free", "1");
+      res.send(String(res.headersSent));
+    });
+    const url = await listen(app);
+    const response = await fetch(`${url}/`);
+    expect(await response.text()).toBe("first");
+    expect(response.headers.get("x-late")).toBeNull();
+    expect(response.headers.getSetCookie()).toHaveLength(1);
+    expect(seen).toEqual({ before: false, held: true, late: "ERR_HTTP_HEADERS_SENT" });
+    const other = await fetch(`${url}/other`);
+    expect(other.headers.get("x-free")).toBe("1");
+    expect(await other.text()).toBe("false");
+  });
+
   it("req.session belongs to its request: two apps with their own cores, other middleware may assign it", async () => {
     const first = express();
     first.use(sessions({ secret: SECRET, store: memoryStore() }));

@@ -110,6 +110,7 @@ class Hold {
     readonly res: ServerResponse,
     readonly options: HoldOptions,
     originals: Originals,
+    readonly sharedGuards = false,
   ) {
     this.originalWriteHead = originals.writeHead;
     this.originalWrite = originals.write;
@@ -162,6 +163,8 @@ class Hold {
    * accessors on the instance costs microseconds, which the fast path does not pay.
    */
   guardHeaders(): void {
+    // Held through a patched prototype: its guards (see `patchPrototype`) already consult `holds`.
+    if (this.sharedGuards) return;
     const res = this.res;
     const sentPrototype = Object.getPrototypeOf(res) as object;
     Object.defineProperty(res, "headersSent", {
@@ -393,6 +396,30 @@ function patchPrototype(prototype: object): { wrappers: Originals; originals: Or
     wrappers[name] = wrapper;
     originals[name] = original;
   }
+  // While a response is held it behaves as sent (see `Hold.guardHeaders`): the same guards, once
+  // on the prototype, so a held response costs no own properties either.
+  for (const name of ["setHeader", "setHeaders", "appendHeader", "removeHeader"] as const) {
+    if (typeof (parent as unknown as Record<string, unknown>)[name] !== "function") continue;
+    const own = Object.hasOwn(prototype, name) ? (Reflect.get(prototype, name) as Method) : undefined;
+    const guarded = function (this: ServerResponse, ...args: unknown[]): unknown {
+      if (holds.get(this)?.state === "holding") throw headersSentError();
+      const method = own ?? ((parent as unknown as Record<string, Method>)[name] as Method);
+      return method.apply(this, args);
+    };
+    Object.defineProperty(guarded, "name", { value: name });
+    Object.defineProperty(prototype, name, { value: guarded, writable: true, configurable: true });
+  }
+  const sentDescriptor = Object.getOwnPropertyDescriptor(prototype, "headersSent");
+  Object.defineProperty(prototype, "headersSent", {
+    configurable: true,
+    enumerable: false,
+    get(this: ServerResponse): boolean {
+      if (holds.get(this)?.state === "holding") return true;
+      return sentDescriptor?.get !== undefined
+        ? (sentDescriptor.get.call(this) as boolean)
+        : (Reflect.get(parent, "headersSent", this) as boolean);
+    },
+  });
   return { wrappers, originals };
 }
 
@@ -400,7 +427,7 @@ function patchPrototype(prototype: object): { wrappers: Originals; originals: Or
 export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   const shared = sharedOriginals(res);
   if (shared !== undefined) {
-    holds.set(res, new Hold(res, options, shared));
+    holds.set(res, new Hold(res, options, shared, true));
     return;
   }
   const hold = new Hold(res, options, {
