@@ -24,7 +24,11 @@ for (let i = 0; i < 1000; i++) {
 const junk = new Float64Array(1 << 20);
 function thrash(): number {
   let sum = 0;
-  for (let i = 0; i < junk.length; i += 8) sum += junk[i]++;
+  for (let i = 0; i < junk.length; i += 8) {
+    const value = junk[i] ?? 0;
+    junk[i] = value + 1;
+    sum += value;
+  }
   return sum;
 }
 const reads = 3000;
