@@ -75,6 +75,10 @@ export class Session<T extends SessionShape<T> = SessionData> {
   #previousId: string | undefined;
   #destroyed = false;
   #accessed = false;
+  // The core that loaded this session and its per-request facts (a private slot, not a WeakMap:
+  // one WeakMap entry per request is an ephemeron the garbage collector must process).
+  #owner: object | undefined;
+  #ownerState: unknown;
 
   constructor(init: SessionInit) {
     this.#id = init.id;
@@ -375,6 +379,17 @@ export class Session<T extends SessionShape<T> = SessionData> {
       meta: session.#meta,
       data: session.#data,
     };
+  }
+
+  /** @internal ties a session to the core that loaded it, with that core's per-request state. */
+  static attach<T extends SessionShape<T>>(session: Session<T>, owner: object, state: unknown): void {
+    session.#owner = owner;
+    session.#ownerState = state;
+  }
+
+  /** @internal the state `owner` attached, or undefined for a session another core loaded. */
+  static stateOf<T extends SessionShape<T>>(session: Session<T>, owner: object): unknown {
+    return session instanceof Session && session.#owner === owner ? session.#ownerState : undefined;
   }
 
   /** @internal a destroyed session's post-logout flashes, if any. */

@@ -125,7 +125,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
 ): Sessions<T> {
   const config: ResolvedOptions<T> = resolveOptions(options, () => memoryStore());
   // Per instance: a session loaded by another Sessions (other store, keys or cookie) is refused at commit.
-  const states = new WeakMap<object, LoadState>();
+  const owner = {};
   const { store, cookie, logger } = config;
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
 
@@ -215,7 +215,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       flashes: [],
       meta: freshMeta(state.now),
     });
-    states.set(session, state);
+    Session.attach(session, owner, state);
     return session;
   }
 
@@ -288,7 +288,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return freshSession(state);
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
-    states.set(session, state);
+    Session.attach(session, owner, state);
     return session;
   }
 
@@ -366,7 +366,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
    * before the store is touched.
    */
   function prepare(session: Session<T>): CommitPlan {
-    const state = states.get(session);
+    const state = Session.stateOf(session, owner) as LoadState | undefined;
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
     const s = Session.internals(session);
     if (!s.accessed) return constantPlan(untouchedPlans, state.cookieName, false);
