@@ -115,7 +115,21 @@ export function lateRejection(
  * `name`; when it is `bad-mac`, each of `otherNames` is checked with `checkName` until one
  * authenticates (current or not): then `wrong-name`. Only ever called on a failure.
  */
-export function checkOtherNames(
+/**
+ * `check` for a format whose MAC binds the cookie name: `checkName(name)`, and when that is refused
+ * and the caller passed `otherNames`, whether the value is authentic for one of those (`wrong-name`).
+ */
+export function checkNamed(
+  name: string,
+  options: { otherNames?: readonly string[] } | undefined,
+  checkName: (name: string) => CheckResult,
+): CheckResult {
+  const result = checkName(name);
+  if (result.ok || options?.otherNames === undefined) return result;
+  return checkOtherNames(result, name, options.otherNames, checkName);
+}
+
+function checkOtherNames(
   first: CheckResult,
   name: string,
   otherNames: readonly string[],

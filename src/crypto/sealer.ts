@@ -6,7 +6,7 @@ import {
   type CheckOptions,
   type CheckReasonOptions,
   type CheckResult,
-  checkOtherNames,
+  checkNamed,
   checkTime,
   decodeBase64urlStrict,
   type IssueOptions,
@@ -197,14 +197,7 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
     },
 
     check(name, sealed, options) {
-      const result = read(name, sealed, options, true) as CheckResult;
-      if (result.ok || options?.otherNames === undefined) return result;
-      return checkOtherNames(
-        result,
-        name,
-        options.otherNames,
-        (other) => read(other, sealed, options, true) as CheckResult,
-      );
+      return checkNamed(name, options, (candidate) => read(candidate, sealed, options, true) as CheckResult);
     },
   };
 }

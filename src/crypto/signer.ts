@@ -6,7 +6,7 @@ import {
   type CheckOptions,
   type CheckReasonOptions,
   type CheckResult,
-  checkOtherNames,
+  checkNamed,
   checkTime,
   type IssueOptions,
   issueTimes,
@@ -181,14 +181,7 @@ export function createSigner(keyring: Keyring, purpose: string): Signer {
     },
 
     check(name, signed, options) {
-      const result = read(name, signed, options, true) as CheckResult;
-      if (result.ok || options?.otherNames === undefined) return result;
-      return checkOtherNames(
-        result,
-        name,
-        options.otherNames,
-        (other) => read(other, signed, options, true) as CheckResult,
-      );
+      return checkNamed(name, options, (candidate) => read(candidate, signed, options, true) as CheckResult);
     },
   };
 }
