@@ -109,3 +109,18 @@ export function describe(value: unknown): string {
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }
+
+/**
+ * An options interface's names, as one list kept beside it and checked both ways at compile time:
+ * `everyOptionName<Options>()(["a", "b"])` does not compile when the list names a key the interface
+ * lacks, or leaves one of its keys out (the error names the missing key). The list feeds
+ * `checkOptionNames`.
+ */
+export function everyOptionName<Options>() {
+  return <const Names extends ReadonlyArray<keyof Options & string>>(
+    names: Names &
+      ([Exclude<keyof Options, Names[number]>] extends [never]
+        ? unknown
+        : { missingOptionNames: Exclude<keyof Options, Names[number]> }),
+  ): Names => names;
+}

@@ -3,10 +3,9 @@
  * flagon app on one domain share a login (and pending flashes) in both directions.
  */
 import { Buffer } from "node:buffer";
-import { checkOptionNames, type OptionHints } from "../config-check.js";
+import { checkOptionNames, everyOptionName, type OptionHints } from "../config-check.js";
 import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
 import { ConfigError, CookieError } from "../errors.js";
-import type { ListsEveryOption } from "../stores/options.js";
 import type { ClientDecodeResult, ClientStore, FlashMessage, SessionRecord } from "../stores/types.js";
 import {
   encodeFlaskCookie,
@@ -43,14 +42,12 @@ export interface FlaskCookieStoreOptions {
 }
 
 /** Every `FlaskCookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const FLASK_STORE_OPTION_NAMES = [
+const FLASK_STORE_OPTION_NAMES = everyOptionName<FlaskCookieStoreOptions>()([
   "secretKey",
   "fallbacks",
   "maxAge",
   "allowShortSecret",
-] as const satisfies ReadonlyArray<keyof FlaskCookieStoreOptions>;
-const _flaskNamesComplete: ListsEveryOption<FlaskCookieStoreOptions, typeof FLASK_STORE_OPTION_NAMES> = true;
-void _flaskNamesComplete;
+]);
 
 /** Flask's config names, with where each lives here. */
 const FLASK_STORE_HINTS: OptionHints = Object.freeze({

@@ -1,4 +1,10 @@
-import { COOKIE_OPTION_HINTS, checkOptionNames, describe, EXPRESS_SESSION_HINTS } from "../config-check.js";
+import {
+  COOKIE_OPTION_HINTS,
+  checkOptionNames,
+  describe,
+  EXPRESS_SESSION_HINTS,
+  everyOptionName,
+} from "../config-check.js";
 import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
@@ -84,7 +90,7 @@ export interface SessionsOptions<T> {
 }
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
-export const COOKIE_OPTION_NAMES = [
+export const COOKIE_OPTION_NAMES = everyOptionName<SessionCookieOptions>()([
   "name",
   "path",
   "domain",
@@ -93,10 +99,10 @@ export const COOKIE_OPTION_NAMES = [
   "sameSite",
   "partitioned",
   "prefix",
-] as const satisfies ReadonlyArray<keyof SessionCookieOptions>;
+]);
 
 /** Every `createSessions` option name. */
-export const SESSION_OPTION_NAMES = [
+export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "secret",
   "store",
   "cookie",
@@ -109,22 +115,7 @@ export const SESSION_OPTION_NAMES = [
   "cacheControl",
   "maxCookieHeaderBytes",
   "logger",
-] as const satisfies ReadonlyArray<keyof SessionsOptions<never>>;
-
-// Compile-time: each list names every key of its interface.
-type Missing<All, Listed> = Exclude<keyof All, Listed>;
-const _cookieNamesComplete: [Missing<SessionCookieOptions, (typeof COOKIE_OPTION_NAMES)[number]>] extends [
-  never,
-]
-  ? true
-  : never = true;
-const _sessionNamesComplete: [
-  Missing<SessionsOptions<never>, (typeof SESSION_OPTION_NAMES)[number]>,
-] extends [never]
-  ? true
-  : never = true;
-void _cookieNamesComplete;
-void _sessionNamesComplete;
+]);
 
 /** express-session spells the cookie name at the top level. */
 const SESSION_HINTS = Object.freeze({ ...EXPRESS_SESSION_HINTS, name: "use cookie: { name }" });

@@ -1,10 +1,10 @@
-import { checkOptionNames, type OptionHints } from "../config-check.js";
+import { checkOptionNames, everyOptionName, type OptionHints } from "../config-check.js";
 import { MAX_COOKIE_BYTES } from "../cookie/index.js";
 import type { Keyring } from "../crypto/keyring.js";
 import { createSealer } from "../crypto/sealer.js";
 import { createSigner } from "../crypto/signer.js";
 import { ConfigError, CookieError } from "../errors.js";
-import { invalidOption, type ListsEveryOption } from "./options.js";
+import { invalidOption } from "./options.js";
 import type {
   ClientDecodeResult,
   ClientStore,
@@ -23,10 +23,7 @@ export interface CookieStoreOptions {
 }
 
 /** Every `CookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const COOKIE_STORE_OPTION_NAMES = ["encrypt"] as const satisfies ReadonlyArray<keyof CookieStoreOptions>;
-const _cookieStoreNamesComplete: ListsEveryOption<CookieStoreOptions, typeof COOKIE_STORE_OPTION_NAMES> =
-  true;
-void _cookieStoreNamesComplete;
+const COOKIE_STORE_OPTION_NAMES = everyOptionName<CookieStoreOptions>()(["encrypt"]);
 
 /** What cookie-session and iron-session options became (everything but `encrypt` lives on createSessions). */
 const COOKIE_STORE_HINTS: OptionHints = Object.freeze({

@@ -1,6 +1,6 @@
-import { checkOptionNames, type OptionHints } from "../config-check.js";
+import { checkOptionNames, everyOptionName, type OptionHints } from "../config-check.js";
 import { applyChangeSet } from "./apply.js";
-import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
+import { invalidOption, timerOption } from "./options.js";
 import type { ChangeSet, ServerStore, SessionRecord } from "./types.js";
 
 export interface MemoryStoreOptions {
@@ -18,11 +18,7 @@ export interface MemoryStoreOptions {
 }
 
 /** Every `MemoryStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const MEMORY_STORE_OPTION_NAMES = ["maxEntries", "sweepInterval"] as const satisfies ReadonlyArray<
-  keyof MemoryStoreOptions
->;
-const _memoryNamesComplete: ListsEveryOption<MemoryStoreOptions, typeof MEMORY_STORE_OPTION_NAMES> = true;
-void _memoryNamesComplete;
+const MEMORY_STORE_OPTION_NAMES = everyOptionName<MemoryStoreOptions>()(["maxEntries", "sweepInterval"]);
 
 /** Names other in-memory session stores use (memorystore, lru-cache), with flagon's way. */
 const MEMORY_STORE_HINTS: OptionHints = Object.freeze({

@@ -6,17 +6,6 @@ import { describe } from "../config-check.js";
 import { ConfigError } from "../errors.js";
 
 /**
- * Compile-time completeness check of an option-name list kept beside its interface: `true` when
- * `Names` lists every key of `Options`, `never` (so `= true` does not compile) when one is
- * missing. The list is checked the other way with `satisfies`, so the two cannot drift.
- */
-export type ListsEveryOption<Options, Names extends readonly PropertyKey[]> = [
-  Exclude<keyof Options, Names[number]>,
-] extends [never]
-  ? true
-  : never;
-
-/**
  * The longest delay `setTimeout`/`setInterval` honour (2^31 − 1 ms, about 24.8 days). Node turns a
  * longer one into 1 ms, with only a warning: a sweep meant for once a month would run 1000 times a second.
  */

@@ -9,10 +9,10 @@
  * usable id. get, apply and destroy are one round trip each (a Lua script or DEL).
  */
 import type * as Redis from "redis";
-import { checkOptionNames, describe, type OptionHints } from "../config-check.js";
+import { checkOptionNames, describe, everyOptionName, type OptionHints } from "../config-check.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
-import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
+import { invalidOption, timerOption } from "./options.js";
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from "./redis/connection.js";
 import { APPLY_SCRIPT, GET_SCRIPT } from "./redis/scripts.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
@@ -64,14 +64,12 @@ export interface RedisStore extends ServerStore {
 }
 
 /** Every `RedisStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const REDIS_STORE_OPTION_NAMES = [
+const REDIS_STORE_OPTION_NAMES = everyOptionName<RedisStoreOptions>()([
   "client",
   "url",
   "prefix",
   "commandTimeout",
-] as const satisfies ReadonlyArray<keyof RedisStoreOptions>;
-const _redisNamesComplete: ListsEveryOption<RedisStoreOptions, typeof REDIS_STORE_OPTION_NAMES> = true;
-void _redisNamesComplete;
+]);
 
 /** Names of connect-redis and ioredis-style stores, with flagon's way. */
 const REDIS_STORE_HINTS: OptionHints = Object.freeze({

@@ -8,10 +8,10 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import type Database from "better-sqlite3";
-import { checkOptionNames, type OptionHints } from "../config-check.js";
+import { checkOptionNames, everyOptionName, type OptionHints } from "../config-check.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
-import { invalidOption, type ListsEveryOption, timerOption } from "./options.js";
+import { invalidOption, timerOption } from "./options.js";
 import { BAD_ROW, isBusy, toStoreError } from "./sqlite/errors.js";
 import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
@@ -67,16 +67,14 @@ export interface SqliteStoreOptions {
 }
 
 /** Every `SqliteStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const SQLITE_STORE_OPTION_NAMES = [
+const SQLITE_STORE_OPTION_NAMES = everyOptionName<SqliteStoreOptions>()([
   "path",
   "busyTimeout",
   "purgeInterval",
   "purgeBatch",
   "synchronous",
   "onBackgroundError",
-] as const satisfies ReadonlyArray<keyof SqliteStoreOptions>;
-const _sqliteNamesComplete: ListsEveryOption<SqliteStoreOptions, typeof SQLITE_STORE_OPTION_NAMES> = true;
-void _sqliteNamesComplete;
+]);
 
 /** Names of other SQLite session stores (connect-sqlite3, better-sqlite3-session-store), with flagon's way. */
 const SQLITE_STORE_HINTS: OptionHints = Object.freeze({
