@@ -125,7 +125,7 @@ describe("tampering (docs/security.md §1-2, Flask's leniency included)", () => 
       decodeSegment(new TextEncoder().encode(value.slice(value.lastIndexOf(".") + 1))) ?? [],
     ).toString("hex");
 
-  it("fast-check: changing any one character is rejected, unless only the signature's unused bits moved", () => {
+  it("fast-check: changing any one character is rejected, unless the signature still decodes to the same HMAC", () => {
     const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/!";
     fc.assert(
       fc.property(fc.nat(cookie.length - 1), fc.constantFrom(...alphabet), (index, char) => {
@@ -133,9 +133,10 @@ describe("tampering (docs/security.md §1-2, Flask's leniency included)", () => 
         const tampered = cookie.slice(0, index) + char + cookie.slice(index + 1);
         const result = openFlaskCookie(tampered, KEY, { now: NOW });
         if (result.ok) {
-          // The only accepted change (as in Flask, vector pub-097): the last signature character's
-          // two unused bits, which decode to the same HMAC.
-          expect(index).toBe(cookie.length - 1);
+          // The only accepted changes are in the signature and decode to the same HMAC, as in Flask:
+          // the last character's two unused bits (vector pub-097), and "+" or "/" for "-" or "_"
+          // (Python's urlsafe_b64decode reads both alphabets). Found by this property at seed 1538691525.
+          expect(index).toBeGreaterThan(cookie.lastIndexOf("."));
           expect(signatureOf(tampered)).toBe(signatureOf(cookie));
         }
       }),
