@@ -32,6 +32,7 @@ const { values: args } = parseArgs({
 
 const ALL_SERVERS = [
   "express-bare",
+  "express-floor",
   "flagon-express-cookie",
   "flagon-express-memory",
   "flagon-express-sqlite",
@@ -132,6 +133,8 @@ function newPool(cookies: readonly string[], tag: string): Pool {
 }
 
 const isBare = (server: string) => server.endsWith("-bare");
+/** A ruler, not a library: the least a sealed-cookie session can cost (bench/servers.ts); never a competitor. */
+const isFloor = (server: string) => server.endsWith("-floor");
 const frameworkOf = (server: string) => (server.includes("hono") ? "hono" : "express");
 
 const serversScript = fileURLToPath(new URL("./.build/servers.mjs", import.meta.url));
@@ -470,6 +473,7 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
         c.scenario === r.scenario &&
         !isFlagon(c.server) &&
         !isBare(c.server) &&
+        !isFloor(c.server) &&
         frameworkOf(c.server) === frameworkOf(r.server),
     );
     const best = competitors.sort((a, b) => b.rps - a.rps)[0];
@@ -492,6 +496,12 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   if (manyRun) {
     lines.push(
       `**Many users.** In read-many and write-many every request carries the cookie of a different session: each round, each server first gets a pool of ${POOL_SIZE} distinct sessions (GET /session_set ${POOL_SIZE} times, ${POOL_CONCURRENCY} at a time, keeping each response's cookies), and the load walks that pool in order, so each cookie comes back only once every ${POOL_SIZE} requests. No per-cookie cache (decoded or verified cookie, parsed record) and no hot store record helps; this is the cost of a site with many users. write-many sets a visitor value that differs from the stored one on every visit, so libraries that skip unchanged data (express-session with resave: false, cookie-session) really write too. Before and after each measurement the pool's first, middle and last cookies must render "${POOL_MESSAGE}" on /session_get, or the run stops. The bare servers have no sessions: they receive another server's pool cookies (same header bytes) and are not checked. The single-cookie scenarios (read, write, login) follow.`,
+      "",
+    );
+  }
+  if (running.some((server) => isFloor(server.name))) {
+    lines.push(
+      "**express-floor is a ruler, not a library**: the least a sealed-cookie session can do on these routes (find the cookie, one AES-256-GCM open or seal with a fixed key, JSON, a WeakMap; no expiry, rotation, flash bookkeeping, Vary or validation). Its CPU over express-bare is the floor for any sealed-cookie session in this harness; it is never counted as a competitor.",
       "",
     );
   }

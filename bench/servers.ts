@@ -10,6 +10,7 @@
  * without it, its 1000 sessions would be one cookie), and write-many changes it on every request, so
  * that libraries which skip unchanged sessions write too. Without the query the route is unchanged.
  */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Request as ExpressRequest } from "express";
 import type { Session as ExpressSession, Store as ExpressSessionStore } from "express-session";
@@ -47,6 +48,86 @@ type Loose = { set(key: string, value: unknown): unknown };
 
 const validLogin = (body: Record<string, unknown> | undefined) =>
   body?.username === "leo" && body?.password === "1234";
+
+/**
+ * Not a library: a ruler. The least a sealed-cookie session can do on Express, written for this route
+ * set and nothing else: find `session=` in the Cookie header, AES-256-GCM open it with one fixed key and
+ * the cookie name as associated data, JSON.parse, keep the object in a WeakMap; on a change, JSON,
+ * seal, one Set-Cookie header. No expiry, no key rotation, no flash bookkeeping, no Vary or
+ * Cache-Control, no validation. Its CPU per request over express-bare is the floor that any
+ * sealed-cookie session library pays in this harness; docs/performance.md compares flagon with it.
+ */
+function floorHandlers(app: import("express").Express): {
+  set(req: ExpressRequest, visitor: string | undefined): void;
+  get(req: ExpressRequest): string;
+  login(req: ExpressRequest, ok: boolean): void;
+  flashes(req: ExpressRequest): string[];
+} {
+  type Data = { name?: string; message?: string; visitor?: string; user?: string; flash?: string[] };
+  const key = createHash("sha256").update(SECRET).digest();
+  const aad = Buffer.from("session");
+  const data = new WeakMap<ExpressRequest, Data>();
+  const open = (value: string): Data => {
+    const raw = Buffer.from(value, "base64url");
+    if (raw.length < 29) return {};
+    const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+    decipher.setAAD(aad);
+    decipher.setAuthTag(raw.subarray(raw.length - 16));
+    try {
+      const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]);
+      return JSON.parse(plain.toString("utf8")) as Data;
+    } catch {
+      return {};
+    }
+  };
+  const seal = (value: Data): string => {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv("aes-256-gcm", key, nonce);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), "utf8"), cipher.final()]);
+    return Buffer.concat([nonce, body, cipher.getAuthTag()]).toString("base64url");
+  };
+  app.use((req, _res, next) => {
+    const header = req.headers.cookie;
+    const at = header === undefined ? -1 : header.indexOf("session=");
+    if (header === undefined || at < 0) data.set(req, {});
+    else {
+      const end = header.indexOf(";", at);
+      data.set(req, open(header.slice(at + 8, end < 0 ? undefined : end)));
+    }
+    next();
+  });
+  const save = (req: ExpressRequest, value: Data) =>
+    req.res?.setHeader("Set-Cookie", `session=${seal(value)}; Path=/; HttpOnly; SameSite=Lax`);
+  return {
+    set(req, visitor) {
+      const value = data.get(req) ?? {};
+      value.name = "Leo";
+      value.message = "Hello, World!";
+      if (visitor !== undefined) value.visitor = visitor;
+      save(req, value);
+    },
+    get(req) {
+      const value = data.get(req);
+      return readMessage(value?.name, value?.message);
+    },
+    login(req, ok) {
+      const value = data.get(req) ?? {};
+      if (ok) value.user = "leo";
+      value.flash = [...(value.flash ?? []), ok ? "Login Successfully." : "Login Failed."];
+      data.set(req, value);
+    },
+    flashes(req) {
+      const value = data.get(req);
+      const list = value?.flash ?? [];
+      if (value && list.length > 0) {
+        value.flash = undefined;
+        save(req, value);
+      } else if (value?.user !== undefined && req.method === "POST") save(req, value);
+      return list;
+    },
+  };
+}
 
 async function expressServer(): Promise<void> {
   const { default: express } = await import("express");
@@ -195,6 +276,8 @@ async function expressServer(): Promise<void> {
         return list;
       },
     };
+  } else if (name === "express-floor") {
+    h = floorHandlers(app);
   } else {
     h = { set() {}, get: () => readMessage(undefined, undefined), login() {}, flashes: () => [] };
   }
