@@ -8,6 +8,7 @@ export type FlagonErrorCode =
   | "ERR_INVALID_OPTION"
   | "ERR_UNKNOWN_OPTION"
   | "ERR_INVALID_STORE"
+  | "ERR_NOT_SUPPORTED"
   | "ERR_PEER_MISSING"
   // cookie grammar (thrown by serializeCookie)
   | "ERR_COOKIE_NAME"

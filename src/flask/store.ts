@@ -6,7 +6,13 @@ import { Buffer } from "node:buffer";
 import { checkOptionNames, everyOptionName, type OptionHints } from "../config-check.js";
 import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
 import { ConfigError, CookieError } from "../errors.js";
-import type { ClientDecodeResult, ClientStore, FlashMessage, SessionRecord } from "../stores/types.js";
+import type {
+  ClientDecodeResult,
+  ClientStore,
+  FlashMessage,
+  Lifecycle,
+  SessionRecord,
+} from "../stores/types.js";
 import {
   encodeFlaskCookie,
   FLASK_COOKIE_NAME,
@@ -21,6 +27,26 @@ import { FlaskMarkup, FlaskTuple } from "./types.js";
 /** Flask's reserved session keys (flask/helpers.py `flash`, flask/sessions.py `permanent`). */
 const FLASHES_KEY = "_flashes";
 const PERMANENT_KEY = "_permanent";
+/** flagon's lifecycle facts (user, ref, own lifetime), written only once a session logged in or set one. */
+const LIFECYCLE_KEY = "_flagon";
+
+function readLifecycle(value: unknown): Lifecycle | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const y = value as Record<string, unknown>;
+  if (typeof y.ref !== "string") return undefined;
+  const out: Lifecycle = { ref: y.ref };
+  if (typeof y.userId === "string") out.userId = y.userId;
+  if (typeof y.userTag === "string") out.userTag = y.userTag;
+  if (typeof y.loginAt === "number" && Number.isFinite(y.loginAt)) out.loginAt = y.loginAt;
+  if (typeof y.lifetime === "number" && y.lifetime > 0) out.lifetime = y.lifetime;
+  if (y.established === true) out.established = true;
+  if (typeof y.meta === "object" && y.meta !== null && !Array.isArray(y.meta)) {
+    const meta: Record<string, string> = {};
+    for (const [key, entry] of Object.entries(y.meta)) if (typeof entry === "string") meta[key] = entry;
+    out.meta = meta;
+  }
+  return out;
+}
 /** flagon's own minimum (docs/security.md §8); Flask itself accepts any non-empty key. */
 const MIN_SECRET_BYTES = 32;
 
@@ -150,9 +176,11 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
       if (flashes === null) return { ok: false, reason: "bad-payload" }; // _flashes that Flask would not read either
       const data: Record<string, unknown> = {};
       for (const key of Object.keys(opened.session)) {
-        if (key !== FLASHES_KEY && key !== PERMANENT_KEY) setOwn(data, key, opened.session[key]);
+        if (key !== FLASHES_KEY && key !== PERMANENT_KEY && key !== LIFECYCLE_KEY)
+          setOwn(data, key, opened.session[key]);
       }
       const issuedAt = opened.issuedAt.getTime();
+      const lifecycle = readLifecycle(opened.session[LIFECYCLE_KEY]);
       return {
         ok: true,
         stale: opened.keyIndex > 0,
@@ -163,6 +191,7 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
           lastSeenAt: issuedAt,
           expiresAt: opened.expiresAt.getTime(),
           permanent: pyTruthy(opened.session[PERMANENT_KEY]),
+          ...(lifecycle === undefined ? {} : { lifecycle }),
         },
       };
     },
@@ -170,7 +199,13 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
     encode(record: SessionRecord, context): string {
       const session: Record<string, unknown> = {};
       for (const key of Object.keys(record.data)) {
-        if (key !== FLASHES_KEY && key !== PERMANENT_KEY) setOwn(session, key, record.data[key]);
+        if (key !== FLASHES_KEY && key !== PERMANENT_KEY && key !== LIFECYCLE_KEY)
+          setOwn(session, key, record.data[key]);
+      }
+      // Only what a login or setLifetime() wrote: a plain session stays byte-for-byte what Flask writes.
+      const lifecycle = record.lifecycle;
+      if (lifecycle !== undefined && (lifecycle.userId !== undefined || lifecycle.lifetime !== undefined)) {
+        session[LIFECYCLE_KEY] = { ...lifecycle };
       }
       // Flask writes `_flashes` only while messages are pending and `_permanent` once it is set.
       if (record.flashes.length > 0) {

@@ -8,7 +8,7 @@ import {
 import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
-import type { SessionStore } from "../stores/types.js";
+import type { ServerStore, SessionStore } from "../stores/types.js";
 
 /** Flask's PERMANENT_SESSION_LIFETIME: 31 days, in seconds. */
 export const DEFAULT_PERMANENT_LIFETIME = 31 * 24 * 60 * 60;
@@ -87,6 +87,23 @@ export interface SessionsOptions<T> {
   /** Ignore Cookie headers longer than this many bytes (hash-flooding and ReDoS guard). @default 8192 */
   maxCookieHeaderBytes?: number;
   logger?: SessionLogger;
+  /**
+   * Seconds of inactivity after which a server-side session that never logged in (`login()`,
+   * `regenerate()`) and is not permanent expires: an anonymous visitor's record lives briefly.
+   * @default 3600 (one hour)
+   */
+  anonymousIdleTimeout?: number;
+  /**
+   * Where `revokeUser`/`revoke` record revocations for sessions that live in the cookie (`cookieStore`,
+   * Flask's store): a server store (SQLite, Redis, Postgres) holding one small record per user who
+   * logged in. Not needed with a server store: its records are revoked in place.
+   */
+  revocations?: SessionStore;
+  /**
+   * With `revocations`: seconds a process trusts what it last read for a user before reading again,
+   * i.e. how long a revoked cookie session may still be accepted by another process. @default 30
+   */
+  revocationCheckInterval?: number;
 }
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
@@ -115,6 +132,9 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "cacheControl",
   "maxCookieHeaderBytes",
   "logger",
+  "anonymousIdleTimeout",
+  "revocations",
+  "revocationCheckInterval",
 ]);
 
 /** express-session spells the cookie name at the top level. */
@@ -144,6 +164,9 @@ export interface ResolvedOptions<T> {
   readonly cacheControl: string | false;
   readonly maxCookieHeaderBytes: number;
   readonly logger: SessionLogger;
+  readonly anonymousIdleTimeoutMs: number;
+  readonly revocations: ServerStore | undefined;
+  readonly revocationCheckIntervalMs: number;
 }
 
 function positiveSeconds(name: string, value: number | undefined, fallback?: number): number | undefined {
@@ -392,7 +415,38 @@ export function resolveOptions<T>(
     throw new ConfigError("ERR_INVALID_OPTION", "maxCookieHeaderBytes must be a positive number of bytes");
   }
 
+  const anonymousIdleTimeout = positiveSeconds(
+    "anonymousIdleTimeout",
+    own(options, "anonymousIdleTimeout"),
+    3600,
+  ) as number;
+  const revocationCheckInterval = positiveSeconds(
+    "revocationCheckInterval",
+    own(options, "revocationCheckInterval"),
+    30,
+  ) as number;
+  const revocations = own(options, "revocations");
+  if (revocations !== undefined) {
+    const kind = (revocations as { kind?: unknown } | null)?.kind;
+    if (kind !== "server") {
+      throw new ConfigError(
+        "ERR_INVALID_OPTION",
+        "revocations must be a server store (sqliteStore, redisStore, postgresStore, memoryStore for one process): " +
+          `it keeps one record per user, got ${describe(revocations)}`,
+      );
+    }
+    if (store.kind === "server") {
+      throw new ConfigError(
+        "ERR_INVALID_OPTION",
+        "revocations is for sessions kept in the cookie; a server store revokes its own records (remove revocations)",
+      );
+    }
+  }
+
   return Object.freeze({
+    anonymousIdleTimeoutMs: Math.ceil(anonymousIdleTimeout * 1000),
+    revocations: revocations as ServerStore | undefined,
+    revocationCheckIntervalMs: Math.ceil(revocationCheckInterval * 1000),
     keyring,
     store,
     cookie: resolvedCookie,

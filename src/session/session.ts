@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { randomToken } from "../crypto/random.js";
 import { FlagonError } from "../errors.js";
-import type { FlashMessage, SessionMeta } from "../stores/types.js";
+import type { FlashMessage, Lifecycle, SessionMeta } from "../stores/types.js";
 import { type FlashOptions, selectFlashes } from "./flash.js";
 
 /** What a session reports for a change-set collection it never wrote to. Never written to. */
@@ -22,6 +22,40 @@ export type SessionData = Record<string, unknown>;
  */
 export type SessionShape<T> = object & { [K in keyof T]: unknown };
 
+/**
+ * Why a session is what it is, for this request:
+ * - `"new"`: the request carried no session cookie;
+ * - `"active"`: it carried a valid one;
+ * - `"expired"`: its lifetime had passed (or the server no longer holds it);
+ * - `"idle"`: the idle timeout (`idleTimeout`, or `anonymousIdleTimeout` for a visitor who never logged in) had passed;
+ * - `"absolute"`: the absolute timeout had passed;
+ * - `"revoked"`: `revoke`/`revokeUser` ended it;
+ * - `"invalid"`: tampered, signed with an unknown key, malformed, or its data failed the schema;
+ * - `"migrated"`: taken over from another stack's session cookie in this request;
+ * - `"unavailable"`: the store could not be read and the app chose to serve an empty session.
+ * Every status but `"active"` and `"migrated"` comes with an empty, new session.
+ */
+export type SessionStatus =
+  | "new"
+  | "active"
+  | "expired"
+  | "idle"
+  | "absolute"
+  | "revoked"
+  | "invalid"
+  | "migrated"
+  | "unavailable";
+
+/** What the core lends a session for keyed values (shared by all sessions of one core). */
+export interface SessionHooks {
+  /** The CSRF token of a session id, derived with a key (server stores: nothing stored), or undefined. */
+  csrfTokenFor(id: string): string | undefined;
+  /** Whether `candidate` is the derived token of `id` under any of the keys (rotation), in constant time. */
+  csrfMatches(id: string, candidate: string): boolean;
+  /** The keyed digest a user's sessions are indexed under (never the user id itself). */
+  userTag(userId: string): string;
+}
+
 /** Everything the core knows about a session when it hands it to the handler. */
 export interface SessionInit {
   id: string;
@@ -29,6 +63,47 @@ export interface SessionInit {
   data: SessionData;
   flashes: FlashMessage[];
   meta: SessionMeta;
+  /** @default "active" for a loaded session, "new" otherwise */
+  status?: SessionStatus;
+}
+
+/** A user id: a non-empty string, at most 256 characters (stored with every session of the user). */
+function assertUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+    throw new FlagonError(
+      "ERR_INVALID_OPTION",
+      "session.login(userId) needs the user's id as a non-empty string of at most 256 characters (e.g. String(user.id))",
+    );
+  }
+}
+
+function checkLoginMeta(meta: unknown): Record<string, string> | undefined {
+  if (meta === undefined) return undefined;
+  if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+    throw new FlagonError(
+      "ERR_INVALID_OPTION",
+      "session.login(userId, meta): meta is an object of strings (e.g. { userAgent })",
+    );
+  }
+  const out: Record<string, string> = Object.create(null);
+  let bytes = 0;
+  for (const [key, value] of Object.entries(meta)) {
+    if (typeof value !== "string") {
+      throw new FlagonError(
+        "ERR_INVALID_OPTION",
+        `session.login(userId, meta): meta.${key} must be a string`,
+      );
+    }
+    bytes += key.length + value.length;
+    out[key] = value;
+  }
+  if (bytes > 1024) {
+    throw new FlagonError(
+      "ERR_INVALID_OPTION",
+      `session.login(userId, meta): meta holds ${bytes} characters, over 1024; it is kept with every session (shorten the user agent)`,
+    );
+  }
+  return out;
 }
 
 function assertUserKey(key: string): void {
@@ -75,6 +150,12 @@ export class Session<T extends SessionShape<T> = SessionData> {
   #previousId: string | undefined;
   #destroyed = false;
   #accessed = false;
+  #status: SessionStatus;
+  /** login() was called in this request: the commit indexes the session under its user. */
+  #loggedIn = false;
+  /** A CSRF token derived from the id was handed out: the id must reach the browser. */
+  #csrfIssued = false;
+  #hooks: SessionHooks | undefined;
   // The core that loaded this session and its per-request facts (a private slot, not a WeakMap:
   // one WeakMap entry per request is an ephemeron the garbage collector must process).
   #owner: object | undefined;
@@ -86,6 +167,81 @@ export class Session<T extends SessionShape<T> = SessionData> {
     this.#data = new Map(Object.entries(init.data));
     this.#loadedFlashes = init.flashes;
     this.#meta = { ...init.meta };
+    this.#status = init.status ?? (init.isNew ? "new" : "active");
+  }
+
+  /** Why this session is what it is (`"new"`, `"active"`, `"expired"`, `"idle"`, `"revoked"`…): see `SessionStatus`. */
+  get status(): SessionStatus {
+    // It tells what the request's cookie was: a response built on it varies by Cookie.
+    this.#accessed = true;
+    return this.#status;
+  }
+
+  /** The user this session was logged in as (`login(userId)`), or undefined. */
+  get userId(): string | undefined {
+    this.#accessed = true;
+    return this.#meta.lifecycle?.userId;
+  }
+
+  /**
+   * A stable, non-secret handle for this session, for "your sessions" pages and `revoke(ref)`. It lets
+   * no one read or forge the session. A new one is issued by `login()`.
+   */
+  get ref(): string {
+    this.#accessed = true;
+    let lifecycle = this.#meta.lifecycle;
+    if (lifecycle === undefined) {
+      // A record written before lifecycles existed: a ref of its own from now on (stored with the next write).
+      lifecycle = { ref: randomToken(16) };
+      this.#meta.lifecycle = lifecycle;
+    }
+    return lifecycle.ref;
+  }
+
+  /**
+   * Logs the session in as `userId`: a new id (session fixation), a new CSRF token, a new `ref`,
+   * and the session is indexed under the user so that `listUser`, `revoke` and `revokeUser` find it.
+   * `meta` (strings, e.g. `{ userAgent }`) is shown by `listUser`. Data and flashes are kept.
+   */
+  login(userId: string, meta?: Record<string, string>): void {
+    assertUserId(userId);
+    const loginMeta = checkLoginMeta(meta);
+    this.regenerate();
+    const tag = this.#hooks?.userTag(userId);
+    const lifecycle: Lifecycle = {
+      ref: tag === undefined ? randomToken(16) : `${tag}.${randomToken(16)}`,
+      userId,
+      loginAt: Date.now(),
+      established: true,
+    };
+    if (tag !== undefined) lifecycle.userTag = tag;
+    if (loginMeta !== undefined) lifecycle.meta = loginMeta;
+    const lifetime = this.#meta.lifecycle?.lifetime;
+    if (lifetime !== undefined) lifecycle.lifetime = lifetime;
+    this.#meta.lifecycle = lifecycle;
+    this.#loggedIn = true;
+    this.#metaChanged = true;
+  }
+
+  /**
+   * This session's own lifetime, in seconds ("remember me for 30 days"): the cookie becomes persistent
+   * with that `Max-Age`, and the server keeps the session that long after its last activity, capped by
+   * `absoluteTimeout`. Setting `permanent = false` afterwards makes the cookie end with the browser
+   * again (the server-side lifetime stays).
+   */
+  setLifetime(seconds: number): void {
+    if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0 || seconds > 400 * 86400) {
+      throw new FlagonError(
+        "ERR_INVALID_OPTION",
+        `session.setLifetime(seconds) needs a positive number of seconds up to 400 days (34560000), got ${String(seconds)}`,
+      );
+    }
+    this.#writable();
+    const lifecycle: Lifecycle = { ...(this.#meta.lifecycle ?? { ref: randomToken(16) }) };
+    lifecycle.lifetime = seconds;
+    this.#meta.lifecycle = lifecycle;
+    this.#meta.permanent = true;
+    this.#metaChanged = true;
   }
 
   /** The session id. Changes after `regenerate()`. Never log it. */
@@ -221,6 +377,10 @@ export class Session<T extends SessionShape<T> = SessionData> {
     this.#writable();
     this.#previousId ??= this.#id;
     this.#id = randomToken(32);
+    const lifecycle = this.#meta.lifecycle;
+    if (lifecycle?.established !== true) {
+      this.#meta.lifecycle = { ...(lifecycle ?? { ref: randomToken(16) }), established: true };
+    }
     if (this.#data.has(CSRF_KEY)) {
       this.#data.delete(CSRF_KEY);
       this.#sets?.delete(CSRF_KEY);
@@ -317,8 +477,15 @@ export class Session<T extends SessionShape<T> = SessionData> {
     this.#accessed = true;
     const existing = this.#data.get(CSRF_KEY);
     if (typeof existing === "string") return existing;
+    if (this.#destroyed) return randomToken(32);
+    // Server stores: a keyed MAC of the id, so a visitor who is only shown a form costs no record.
+    const derived = this.#hooks?.csrfTokenFor(this.#id);
+    if (derived !== undefined) {
+      this.#csrfIssued = true;
+      return derived;
+    }
     const token = randomToken(32);
-    if (!this.#destroyed) this.#setRaw(CSRF_KEY, token);
+    this.#setRaw(CSRF_KEY, token);
     return token;
   }
 
@@ -326,7 +493,10 @@ export class Session<T extends SessionShape<T> = SessionData> {
   verifyCsrfToken(candidate: unknown): boolean {
     this.#accessed = true;
     const expected = this.#data.get(CSRF_KEY);
-    if (typeof expected !== "string" || typeof candidate !== "string") return false;
+    if (typeof candidate !== "string") return false;
+    if (typeof expected !== "string") {
+      return !this.#destroyed && this.#hooks !== undefined && this.#hooks.csrfMatches(this.#id, candidate);
+    }
     const a = Buffer.from(expected);
     const b = Buffer.from(candidate);
     return a.length === b.length && timingSafeEqual(a, b);
@@ -378,13 +548,21 @@ export class Session<T extends SessionShape<T> = SessionData> {
       metaChanged: session.#metaChanged,
       meta: session.#meta,
       data: session.#data,
+      loggedIn: session.#loggedIn,
+      csrfIssued: session.#csrfIssued,
     };
   }
 
   /** @internal ties a session to the core that loaded it, with that core's per-request state. */
-  static attach<T extends SessionShape<T>>(session: Session<T>, owner: object, state: unknown): void {
+  static attach<T extends SessionShape<T>>(
+    session: Session<T>,
+    owner: object,
+    state: unknown,
+    hooks?: SessionHooks,
+  ): void {
     session.#owner = owner;
     session.#ownerState = state;
+    session.#hooks = hooks;
   }
 
   /** @internal the state `owner` attached, or undefined for a session another core loaded. */
@@ -466,6 +644,9 @@ for (const [key, hint] of [
   ["isNew", ""],
   ["modified", ""],
   ["destroyed", " (session.destroy() logs the session out)"],
+  ["status", ""],
+  ["userId", " (session.login(userId) sets it)"],
+  ["ref", ""],
 ] as const) {
   const descriptor = Object.getOwnPropertyDescriptor(Session.prototype, key)!;
   Object.defineProperty(Session.prototype, key, { ...descriptor, set: thrower(HABITS.readOnly(key, hint)) });
@@ -511,4 +692,6 @@ export interface SessionInternals {
   metaChanged: boolean;
   meta: SessionMeta;
   data: ReadonlyMap<string, unknown>;
+  loggedIn: boolean;
+  csrfIssued: boolean;
 }

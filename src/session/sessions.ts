@@ -1,15 +1,16 @@
 import * as crypto from "node:crypto";
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { type CookieAttributes, serializeCookie } from "../cookie/index.js";
 import { exceedsBytes, readCookie } from "../cookie/parse.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
-import { FlagonError, SessionStoreError } from "../errors.js";
+import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { memoryStore } from "../stores/memory.js";
 import type {
   ChangeSet,
   ClientStore,
   FlashMessage,
+  Lifecycle,
   ServerStore,
   SessionMeta,
   SessionRecord,
@@ -22,7 +23,15 @@ import {
   type SessionsOptions,
 } from "./options.js";
 import { applyPlanToHeaders, type CommitPlan } from "./plan.js";
-import { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
+import { createRevocations, type Revocations, userTagOfRef } from "./revocations.js";
+import {
+  RESERVED_PREFIX,
+  Session,
+  type SessionData,
+  type SessionHooks,
+  type SessionShape,
+  type SessionStatus,
+} from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
@@ -59,9 +68,38 @@ export interface Sessions<T extends SessionShape<T> = SessionData> {
   prepare(session: Session<T>): CommitPlan;
   /** The cookie name used for a request (`__Host-` prefixed on HTTPS by default). */
   cookieName(secure: boolean): string;
+  /**
+   * The live sessions of a user (`session.login(userId)`), oldest first: for an "active sessions" page.
+   * Needs a server store (a cookie store keeps nothing to list: `ConfigError`).
+   */
+  listUser(userId: string): Promise<UserSession[]>;
+  /** Ends the session whose `session.ref` this is (on its next request it is empty, `status` "revoked"). `true` if one ended. */
+  revoke(ref: string): Promise<boolean>;
+  /**
+   * Ends every session of a user but `except` (the ref of the session that asked: "log out everywhere
+   * else"); resolves how many ended. With a cookie store it needs `revocations` (a server store).
+   */
+  revokeUser(userId: string, options?: { except?: string }): Promise<number>;
   /** Releases the store (connections, timers, files). */
   close(): Promise<void>;
 }
+
+/** One entry of `listUser`: what an "active sessions" page shows. Times are ms since the epoch. */
+export interface UserSession {
+  /** `session.ref` of that session: pass it to `revoke`, compare it with the current one. */
+  ref: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** When it ends unless used again (idle and absolute timeouts included). */
+  expiresAt: number;
+  /** What the app passed to `login(userId, meta)`. */
+  meta: Record<string, string>;
+}
+
+/** A day, in ms: the longest grace a store keeps a record past its end, to report why it ended. */
+const DAY_MS = 86_400_000;
+/** Signed-id prefix of an anonymous session: an id handed to the browser with no record behind it. */
+const ANONYMOUS_PREFIX = "a.";
 
 /** Per-session facts the core keeps beside the `Session` object. */
 interface LoadState {
@@ -74,6 +112,8 @@ interface LoadState {
   /** The cookie was verified by a fallback secret: re-issue it. */
   stale: boolean;
   now: number;
+  /** The cookie held an anonymous id (no record): when it was issued, else undefined. */
+  anonymousIssuedAt: number | undefined;
 }
 
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
@@ -140,29 +180,88 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return cookie.secure === "auto" ? requestSecure : cookie.secure;
   }
 
-  function expiresAt(meta: Omit<SessionMeta, "expiresAt">): number {
-    let expiry = meta.lastSeenAt + config.permanentLifetimeMs;
-    if (config.idleTimeoutMs !== undefined) expiry = Math.min(expiry, meta.lastSeenAt + config.idleTimeoutMs);
+  /** A session that never logged in or regenerated and is not permanent: short-lived on a server store. */
+  function isAnonymous(meta: Omit<SessionMeta, "expiresAt">): boolean {
+    return store.kind === "server" && !meta.permanent && meta.lifecycle?.established !== true;
+  }
+
+  /** How long after its last activity the session lives: its own lifetime, or the configured one. */
+  function lifetimeMs(meta: Omit<SessionMeta, "expiresAt">): number {
+    const own = meta.lifecycle?.lifetime;
+    const lifetime = own === undefined ? config.permanentLifetimeMs : Math.ceil(own * 1000);
+    return isAnonymous(meta) ? Math.min(lifetime, config.anonymousIdleTimeoutMs) : lifetime;
+  }
+
+  /** When the session stops being valid: lifetime, idle and absolute timeouts. */
+  function validUntil(meta: Omit<SessionMeta, "expiresAt">): number {
+    let until = meta.lastSeenAt + lifetimeMs(meta);
+    if (config.idleTimeoutMs !== undefined) until = Math.min(until, meta.lastSeenAt + config.idleTimeoutMs);
     if (config.absoluteTimeoutMs !== undefined)
-      expiry = Math.min(expiry, meta.createdAt + config.absoluteTimeoutMs);
-    return expiry;
+      until = Math.min(until, meta.createdAt + config.absoluteTimeoutMs);
+    return until;
+  }
+
+  /**
+   * When the store may forget it: a grace period after `validUntil` (as long as the session's idle or
+   * lifetime span, at most a day), so that the next request can be told why it ended, not just "unknown".
+   */
+  function expiresAt(meta: Omit<SessionMeta, "expiresAt">): number {
+    let span = lifetimeMs(meta);
+    if (config.idleTimeoutMs !== undefined) span = Math.min(span, config.idleTimeoutMs);
+    return validUntil(meta) + Math.min(span, DAY_MS);
   }
 
   function freshMeta(now: number): SessionMeta {
-    const base = { createdAt: now, lastSeenAt: now, permanent: false };
+    const base = { createdAt: now, lastSeenAt: now, permanent: false, lifecycle: { ref: randomToken(16) } };
     return { ...base, expiresAt: expiresAt(base) };
   }
 
-  /** Why a record is no longer valid at `now`, or undefined when it is. */
-  function expiredReason(meta: SessionMeta, now: number): string | undefined {
-    if (now >= meta.expiresAt) return "expired";
-    if (config.idleTimeoutMs !== undefined && now - meta.lastSeenAt >= config.idleTimeoutMs)
-      return "idle timeout";
+  /** Why a record is no longer valid at `now` (its status), or undefined when it is. */
+  function endedStatus(meta: SessionMeta, now: number): SessionStatus | undefined {
+    if (meta.lifecycle?.revoked === true) return "revoked";
     if (config.absoluteTimeoutMs !== undefined && now - meta.createdAt >= config.absoluteTimeoutMs) {
-      return "absolute timeout";
+      return "absolute";
     }
+    if (config.idleTimeoutMs !== undefined && now - meta.lastSeenAt >= config.idleTimeoutMs) return "idle";
+    if (now - meta.lastSeenAt >= lifetimeMs(meta)) {
+      // An anonymous visitor's short life is an idle timeout too.
+      return isAnonymous(meta) && config.anonymousIdleTimeoutMs < config.permanentLifetimeMs
+        ? "idle"
+        : "expired";
+    }
+    if (now >= meta.expiresAt) return "expired";
     return undefined;
   }
+
+  const LOG_MESSAGES: Partial<Record<SessionStatus, string>> = {
+    expired: "expired",
+    idle: "idle timeout",
+    absolute: "absolute timeout",
+    revoked: "revoked",
+  };
+
+  // Keyed values lent to every session of this core (one object, no per-request allocation).
+  const csrfKeys = store.kind === "server" && config.keyring ? config.keyring.keys("csrf-token") : undefined;
+  const csrfOf = (key: Buffer, id: string) =>
+    createHmac("sha256", key).update("flagon-csrf\0").update(id).digest("base64url");
+  const hooks: SessionHooks = {
+    csrfTokenFor: (id) => (csrfKeys === undefined ? undefined : csrfOf(csrfKeys[0]!, id)),
+    csrfMatches(id, candidate) {
+      if (csrfKeys === undefined) return false;
+      const given = Buffer.from(candidate);
+      let match = false;
+      for (const key of csrfKeys) {
+        const expected = Buffer.from(csrfOf(key, id));
+        if (expected.length === given.length && timingSafeEqual(expected, given)) match = true;
+      }
+      return match;
+    },
+    userTag,
+  };
+  const revocations: Revocations | undefined =
+    config.revocations === undefined
+      ? undefined
+      : createRevocations(config.revocations, config.revocationCheckIntervalMs, logger);
 
   async function validate(data: SessionData): Promise<SessionData | undefined> {
     if (config.schema === undefined) return data;
@@ -207,17 +306,21 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   }
 
   /** An empty session with a new id (never stored until it holds something). */
-  function freshSession(state: LoadState): Session<T> {
+  function freshSession(state: LoadState, status: SessionStatus, id = randomToken(32)): Session<T> {
     const session = new Session<T>({
-      id: randomToken(32),
+      id,
       isNew: true,
       data: {},
       flashes: [],
       meta: freshMeta(state.now),
+      status,
     });
-    Session.attach(session, owner, state);
+    Session.attach(session, owner, state, hooks);
     return session;
   }
+
+  /** The status of a cookie the format refused: expired, or not ours (tampered, other key, garbage). */
+  const refusedStatus = (reason: string): SessionStatus => (reason === "expired" ? "expired" : "invalid");
 
   async function load(input: SessionInput): Promise<Session<T>> {
     const now = Date.now();
@@ -231,20 +334,21 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       loadedKey: undefined,
       stale: false,
       now,
+      anonymousIssuedAt: undefined,
     };
 
-    if (header === undefined || header.length === 0) return freshSession(state);
+    if (header === undefined || header.length === 0) return freshSession(state, "new");
     const oversized =
       typeof header === "string"
         ? exceedsBytes(header, config.maxCookieHeaderBytes)
         : headerBytes(header) > config.maxCookieHeaderBytes;
     if (oversized) {
       logger.debug?.("cookie header over the size cap ignored", { bytes: headerBytes(header) });
-      return freshSession(state);
+      return freshSession(state, "invalid");
     }
     // The cap was checked above; the parser's own default (8 KiB) must not undercut a larger configured one.
     const value = readCookie(header, name, config.maxCookieHeaderBytes);
-    if (value === undefined || value === "") return freshSession(state);
+    if (value === undefined || value === "") return freshSession(state, "new");
     state.hadCookie = true;
 
     let id: string;
@@ -253,7 +357,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
       if (!decoded.ok) {
         logger.debug?.(decoded.reason, { cookie: name });
-        return freshSession(state);
+        return freshSession(state, refusedStatus(decoded.reason));
       }
       id = randomToken(32);
       record = decoded.record;
@@ -262,33 +366,52 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const verified = idSigner?.check(name, value, { now });
       if (verified === undefined || !verified.ok) {
         // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
-        logger.debug?.(verified?.reason ?? "bad-mac", { cookie: name });
-        return freshSession(state);
+        const reason = verified?.reason ?? "bad-mac";
+        logger.debug?.(reason, { cookie: name });
+        return freshSession(state, refusedStatus(reason));
+      }
+      if (verified.value.startsWith(ANONYMOUS_PREFIX)) {
+        // An anonymous visitor's id: nothing was ever stored under it, so nothing is read. It keeps
+        // the id (and so the CSRF token of the form it was shown) until it writes something.
+        state.anonymousIssuedAt = verified.issuedAt;
+        state.stale = verified.keyIndex > 0;
+        return freshSession(state, "active", verified.value.slice(ANONYMOUS_PREFIX.length));
       }
       id = verified.value;
       const key = storeKey(id);
       record = await getRecord(store, key, logger);
       if (record === null) {
-        // OWASP strict mode: a well-signed id with no record is never adopted.
-        logger.warn?.("unknown session id", { cookie: name, ref: logRef(key) });
-        return freshSession(state);
+        // OWASP strict mode: a well-signed id with no record is never adopted. The id was stored once
+        // (it is signed as stored), so the record ended and was forgotten.
+        // Logged as a warning: with a leaked secret, ids can be minted; the status says the likely case.
+        logger.warn?.("unknown session id", { cookie: name, ref: logRef(key), status: "expired" });
+        return freshSession(state, "expired");
       }
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
     }
 
-    const reason = expiredReason(record, now);
-    if (reason !== undefined) {
-      logger.debug?.(reason, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return freshSession(state);
+    const ended = endedStatus(record, now);
+    if (ended !== undefined) {
+      logger.debug?.(LOG_MESSAGES[ended] ?? ended, {
+        cookie: name,
+        ref: state.loadedKey && logRef(state.loadedKey),
+      });
+      return freshSession(state, ended);
+    }
+    if (revocations !== undefined && record.lifecycle?.userTag !== undefined) {
+      if (await revocations.isRevoked(record.lifecycle, now)) {
+        logger.debug?.("revoked", { cookie: name });
+        return freshSession(state, "revoked");
+      }
     }
     const data = config.schema === undefined ? record.data : await validate(record.data);
     if (data === undefined) {
       logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return freshSession(state);
+      return freshSession(state, "invalid");
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
-    Session.attach(session, owner, state);
+    Session.attach(session, owner, state, hooks);
     return session;
   }
 
@@ -310,7 +433,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   function cookieLine(state: LoadState, value: string, meta: SessionMeta): string {
     let maxAge: number | undefined;
     if (meta.permanent) {
-      maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((meta.expiresAt - state.now) / 1000)));
+      maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((validUntil(meta) - state.now) / 1000)));
     }
     return serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge));
   }
@@ -424,12 +547,25 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       s.consumedIds.size === 0 && s.addedFlashes.length === 0
         ? s.loadedFlashes.slice()
         : [...s.loadedFlashes.filter((flash) => !s.consumedIds.has(flash.id)), ...s.addedFlashes];
-    const empty = s.data.size === 0 && remainingFlashes.length === 0;
+    // A logged-in session is never empty: its user is what it holds.
+    const empty =
+      s.data.size === 0 && remainingFlashes.length === 0 && s.meta.lifecycle?.userId === undefined;
     const changed = session.modified;
     const touchDue =
       !session.isNew &&
-      (config.rolling || config.idleTimeoutMs !== undefined) &&
+      (config.rolling || config.idleTimeoutMs !== undefined || isAnonymous(s.meta)) &&
       now - s.meta.lastSeenAt >= config.touchAfterMs;
+
+    if (empty && session.isNew && store.kind === "server" && s.csrfIssued) {
+      // A visitor shown a form and nothing else: the id goes to the browser (its CSRF token is derived
+      // from it), signed as anonymous, and nothing is stored. Re-issued as it is used, so it expires
+      // only after `anonymousIdleTimeout` without a form.
+      const issuedAt = state.anonymousIssuedAt;
+      if (issuedAt !== undefined && !state.stale && now - issuedAt < config.touchAfterMs) {
+        return planOf(state, undefined, undefined);
+      }
+      return planOf(state, anonymousLine(state, session.id), undefined);
+    }
 
     // New, or emptied: nothing to keep. Flask deletes the cookie of a session that became empty.
     // Except a loaded server-side record (same id): "empty" is only this request's view, so its change
@@ -446,7 +582,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         !session.isNew && store.kind === "server" && loadedKey !== undefined && changed
           ? [() => destroyRecord(store, loadedKey, logger)]
           : undefined;
-      const line = state.hadCookie && (changed || session.isNew) ? clearLine(state) : undefined;
+      // A bad cookie is cleared; an anonymous id the request did not use is left alone (another tab's
+      // form may still need it).
+      const line =
+        state.hadCookie && (changed || (session.isNew && state.anonymousIssuedAt === undefined))
+          ? clearLine(state)
+          : undefined;
       return planOf(state, line, steps);
     }
 
@@ -463,7 +604,16 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (s.previousId !== undefined || session.isNew) {
       // Regenerated (login) or brand new: write the whole record under the current id.
       const steps: Step[] = [];
-      const line = planNew(steps, state, session.id, s.data, remainingFlashes, meta, state.loadedKey);
+      const line = planNew(
+        steps,
+        state,
+        session.id,
+        s.data,
+        remainingFlashes,
+        meta,
+        state.loadedKey,
+        s.loggedIn,
+      );
       return planOf(state, line, steps.length > 0 ? steps : undefined);
     }
 
@@ -500,9 +650,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     meta: SessionMeta,
     /** Key of the record this one replaces (regenerate): deleted only once the new one is stored. */
     replacesKey?: string,
+    /** `login()` happened in this request: index the record under its user. */
+    loggedIn = false,
   ): string {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
     const line = cookieLine(state, cookieValue(id, record, state), meta);
+    const lifecycle = meta.lifecycle;
     if (store.kind === "server") {
       const changes: ChangeSet = {
         clear: true,
@@ -512,11 +665,25 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         flashConsume: [],
         meta,
       };
+      if (loggedIn && lifecycle?.userTag !== undefined) changes.indexUser = lifecycle.userTag;
       steps.push(() => applyChanges(store, storeKey(id), changes, logger));
       // Write first, delete second: a failed write leaves the user their old session, not none.
       if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, logger));
+    } else if (loggedIn && revocations !== undefined && lifecycle !== undefined) {
+      // A cookie session that logged in: recorded beside the user's revocations, so that `revokeUser`
+      // can say how many sessions it ended.
+      steps.push(() => revocations.recordLogin(lifecycle, validUntil(meta)));
     }
     return line;
+  }
+
+  /** The Set-Cookie line of an anonymous id: signed as such, expiring with `anonymousIdleTimeout`. */
+  function anonymousLine(state: LoadState, id: string): string {
+    const value = idSigner!.sign(state.cookieName, `${ANONYMOUS_PREFIX}${id}`, {
+      now: state.now,
+      expiresAt: state.now + config.anonymousIdleTimeoutMs,
+    });
+    return serializeCookie(state.cookieName, value, cookieAttributes(state, undefined));
   }
 
   async function commit(session: Session<T>, headers: Headers): Promise<void> {
@@ -525,15 +692,128 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     applyPlanToHeaders(headers, plan);
   }
 
+  function lifecycleStore(
+    operation: string,
+  ): ServerStore & Required<Pick<ServerStore, "listUser" | "revoke">> {
+    if (store.kind !== "server") {
+      throw new ConfigError(
+        "ERR_NOT_SUPPORTED",
+        `${operation} needs sessions kept on the server: a cookie store holds nothing to ${operation === "listUser" ? "list" : "revoke"}` +
+          (operation === "listUser"
+            ? ""
+            : "; give createSessions a `revocations` server store (e.g. redisStore(...))"),
+      );
+    }
+    if (typeof store.listUser !== "function" || typeof store.revoke !== "function") {
+      throw new ConfigError(
+        "ERR_NOT_SUPPORTED",
+        `${operation}: this store does not implement listUser() and revoke() (flagon's memory, SQLite, Redis and Postgres stores do)`,
+      );
+    }
+    return store as ServerStore & Required<Pick<ServerStore, "listUser" | "revoke">>;
+  }
+
+  async function liveSessions(target: ReturnType<typeof lifecycleStore>, userId: string, now: number) {
+    let entries: Awaited<ReturnType<ServerStore["listUser"] & {}>>;
+    try {
+      entries = await target.listUser(userTag(userId));
+    } catch (error) {
+      throw asStoreError(error, "read", logger);
+    }
+    // A tag is a digest: the user id itself is checked too.
+    return entries.filter(
+      (entry) => entry.meta.lifecycle?.userId === userId && endedStatus(entry.meta, now) === undefined,
+    );
+  }
+
+  async function listUser(userId: string): Promise<UserSession[]> {
+    checkUserId("listUser", userId);
+    const target = lifecycleStore("listUser");
+    const live = await liveSessions(target, userId, Date.now());
+    return live
+      .map(({ meta }) => ({
+        ref: (meta.lifecycle as Lifecycle).ref,
+        createdAt: meta.createdAt,
+        lastSeenAt: meta.lastSeenAt,
+        expiresAt: validUntil(meta),
+        meta: { ...(meta.lifecycle?.meta ?? {}) },
+      }))
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async function revokeKeys(target: ReturnType<typeof lifecycleStore>, keys: string[]): Promise<number> {
+    let ended = 0;
+    try {
+      const results = await Promise.all(keys.map((key) => target.revoke(key)));
+      for (const result of results) if (result) ended++;
+    } catch (error) {
+      throw asStoreError(error, "write", logger);
+    }
+    return ended;
+  }
+
+  async function revoke(ref: string): Promise<boolean> {
+    if (typeof ref !== "string" || ref.length === 0 || ref.length > 200) return false;
+    const tag = userTagOfRef(ref);
+    if (store.kind === "client" && revocations !== undefined) return revocations.revoke(ref);
+    const target = lifecycleStore("revoke");
+    // Only sessions that logged in are indexed (their ref starts with the user's tag).
+    if (tag === undefined) return false;
+    let entries: Awaited<ReturnType<ServerStore["listUser"] & {}>>;
+    try {
+      entries = await target.listUser(tag);
+    } catch (error) {
+      throw asStoreError(error, "read", logger);
+    }
+    const keys = entries.filter((entry) => entry.meta.lifecycle?.ref === ref).map((entry) => entry.key);
+    return (await revokeKeys(target, keys)) > 0;
+  }
+
+  async function revokeUser(userId: string, options: { except?: string } = {}): Promise<number> {
+    checkUserId("revokeUser", userId);
+    const except = options.except;
+    if (except !== undefined && typeof except !== "string") {
+      throw new ConfigError("ERR_INVALID_OPTION", "revokeUser(userId, { except }): except is a session.ref");
+    }
+    if (store.kind === "client" && revocations !== undefined)
+      return revocations.revokeUser(userTag(userId), except);
+    const target = lifecycleStore("revokeUser");
+    const live = await liveSessions(target, userId, Date.now());
+    return revokeKeys(
+      target,
+      live.filter((entry) => entry.meta.lifecycle?.ref !== except).map((entry) => entry.key),
+    );
+  }
+
   return {
     load,
     prepare,
     commit,
+    listUser,
+    revoke,
+    revokeUser,
     cookieName: (secure: boolean) => cookieName(isSecure(secure)),
     close: async () => {
       if (store.kind === "server") await store.close?.();
     },
   };
+}
+
+/**
+ * The digest a user's sessions are indexed under, and the first part of their refs: a hash of the user
+ * id (not keyed, so that it survives a change of secrets; a ref is shown to its own user only).
+ */
+function userTag(userId: string): string {
+  return createHash("sha256").update("flagon-user\0").update(userId).digest("base64url").slice(0, 22);
+}
+
+function checkUserId(operation: string, userId: unknown): void {
+  if (typeof userId !== "string" || userId.length === 0 || userId.length > 256) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `${operation}(userId): the id given to session.login(userId), a non-empty string of at most 256 characters`,
+    );
+  }
 }
 
 /** A Standard Schema issue as text: `user.name: Expected string` (the path, when the schema gives one). */

@@ -10,6 +10,7 @@ import type {
   ClientStore,
   ClientStoreContext,
   FlashMessage,
+  Lifecycle,
   SessionRecord,
 } from "./types.js";
 
@@ -55,6 +56,24 @@ interface CookiePayload {
   e: number;
   /** permanent */
   p?: 1;
+  /** lifecycle: ref, user, login time, own lifetime (src/stores/types.ts `Lifecycle`) */
+  y?: Lifecycle;
+}
+
+function isLifecycle(value: unknown): value is Lifecycle {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const y = value as Record<string, unknown>;
+  return (
+    typeof y.ref === "string" &&
+    (y.userId === undefined || typeof y.userId === "string") &&
+    (y.userTag === undefined || typeof y.userTag === "string") &&
+    (y.loginAt === undefined || Number.isFinite(y.loginAt)) &&
+    (y.lifetime === undefined || (typeof y.lifetime === "number" && y.lifetime > 0)) &&
+    (y.meta === undefined ||
+      (typeof y.meta === "object" &&
+        y.meta !== null &&
+        Object.values(y.meta).every((entry) => typeof entry === "string")))
+  );
 }
 
 function isPayload(value: unknown): value is CookiePayload {
@@ -68,6 +87,7 @@ function isPayload(value: unknown): value is CookiePayload {
     Number.isFinite(p.c) &&
     Number.isFinite(p.l) &&
     Number.isFinite(p.e) &&
+    (p.y === undefined || isLifecycle(p.y)) &&
     (p.f === undefined ||
       (Array.isArray(p.f) &&
         p.f.every((f) => Array.isArray(f) && typeof f[0] === "string" && typeof f[1] === "string")))
@@ -127,6 +147,7 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
       if (record.flashes.length > 0)
         payload.f = record.flashes.map((flash) => [flash.category, flash.message]);
       if (record.permanent) payload.p = 1;
+      if (record.lifecycle !== undefined) payload.y = record.lifecycle;
       const value = codec(context).write(context.cookieName, JSON.stringify(payload), {
         now: context.now,
         expiresAt: record.expiresAt,
@@ -167,6 +188,7 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
           lastSeenAt: payload.l,
           expiresAt: payload.e,
           permanent: payload.p === 1,
+          ...(payload.y === undefined ? {} : { lifecycle: payload.y }),
         },
       };
     },

@@ -14,8 +14,16 @@ import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
 import { invalidOption, timerOption } from "./options.js";
 import { type RedisClientLike, type RedisClusterLike, RedisConnection } from "./redis/connection.js";
-import { APPLY_SCRIPT, GET_SCRIPT } from "./redis/scripts.js";
-import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
+import { APPLY_SCRIPT, GET_SCRIPT, INDEX_SCRIPT, META_SCRIPT, REVOKE_SCRIPT } from "./redis/scripts.js";
+import type {
+  ChangeSet,
+  FlashMessage,
+  IndexedSession,
+  Lifecycle,
+  ServerStore,
+  SessionMeta,
+  SessionRecord,
+} from "./types.js";
 
 export type { RedisClientLike, RedisClusterLike } from "./redis/connection.js";
 
@@ -177,6 +185,7 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
     const base = `${config.prefix}{${key}}`;
     return { data: `${base}:d`, flashes: `${base}:f`, meta: `${base}:m` };
   };
+  const userKey = (userTag: string) => `${config.prefix}u:{${userTag}}`;
   const keyList = (key: string): string[] => {
     const { data, flashes, meta } = keysOf(key);
     return [data, flashes, meta];
@@ -202,6 +211,44 @@ export function redisStore(options: RedisStoreOptions = {}): RedisStore {
         return;
       }
       await connection.evalScript(APPLY_SCRIPT, keyList(key), encodeChanges(changes, now, Math.ceil(ttl)));
+      // Only on the commit of a login: a user's set lives in a slot of its own (Cluster-safe), so it is
+      // a second command, not part of the script.
+      if (changes.indexUser !== undefined) {
+        await connection.evalScript(
+          INDEX_SCRIPT,
+          [userKey(changes.indexUser)],
+          [key, String(Math.ceil(ttl))],
+        );
+      }
+    },
+
+    async listUser(userTag) {
+      const index = userKey(userTag);
+      const members = await connection.command(index, ["SMEMBERS", index]);
+      const keys = Array.isArray(members)
+        ? members.map(asText).filter((k): k is string => k !== undefined)
+        : [];
+      const now = Date.now();
+      const metas = await Promise.all(
+        keys.map(async (key) => {
+          const { meta } = keysOf(key);
+          return decodeMeta(new Map(pairs(await connection.evalScript(META_SCRIPT, [meta], []))));
+        }),
+      );
+      const live: IndexedSession[] = [];
+      const gone: string[] = [];
+      keys.forEach((key, i) => {
+        const meta = metas[i] ?? null;
+        if (meta === null || meta.expiresAt <= now || meta.lifecycle?.revoked === true) gone.push(key);
+        else live.push({ key, meta });
+      });
+      if (gone.length > 0) await connection.command(index, ["SREM", index, ...gone]);
+      return live;
+    },
+
+    async revoke(key) {
+      const reply = await connection.evalScript(REVOKE_SCRIPT, keyList(key), [String(Date.now())]);
+      return Number(reply) === 1;
     },
 
     async destroy(key) {
@@ -236,6 +283,7 @@ function encodeChanges(changes: ChangeSet, now: number, ttl: number): string[] {
     String(changes.set.length),
     String(changes.flashConsume.length),
     String(changes.flashAdd.length),
+    meta.lifecycle === undefined ? "" : json(meta.lifecycle),
   ];
   for (const key of changes.delete) args.push(key);
   for (const [key, value] of changes.set) args.push(key, json(value));
@@ -289,11 +337,8 @@ function decodeRecord(reply: unknown): SessionRecord | null {
     if (reply === null || reply === undefined) return null;
     throw new SessionStoreError("Redis returned an unexpected reply", { code: "ERR_STORE_FAILED" });
   }
-  const meta = new Map(pairs(reply[0]));
-  const createdAt = Number(meta.get("createdAt"));
-  const lastSeenAt = Number(meta.get("lastSeenAt"));
-  const expiresAt = Number(meta.get("expiresAt"));
-  if (!Number.isFinite(createdAt) || !Number.isFinite(lastSeenAt) || !Number.isFinite(expiresAt)) return null;
+  const meta = decodeMeta(new Map(pairs(reply[0])));
+  if (meta === null) return null;
 
   const data: Record<string, unknown> = {};
   for (const [field, text] of pairs(reply[1])) {
@@ -315,5 +360,26 @@ function decodeRecord(reply: unknown): SessionRecord | null {
       if (flash) flashes.push(flash);
     }
   }
-  return { createdAt, lastSeenAt, expiresAt, permanent: meta.get("permanent") === "1", data, flashes };
+  return { ...meta, data, flashes };
+}
+
+/** A meta hash → SessionMeta; null when absent or unreadable. */
+function decodeMeta(meta: Map<string, string>): SessionMeta | null {
+  const createdAt = Number(meta.get("createdAt"));
+  const lastSeenAt = Number(meta.get("lastSeenAt"));
+  const expiresAt = Number(meta.get("expiresAt"));
+  if (!Number.isFinite(createdAt) || !Number.isFinite(lastSeenAt) || !Number.isFinite(expiresAt)) return null;
+  const out: SessionMeta = { createdAt, lastSeenAt, expiresAt, permanent: meta.get("permanent") === "1" };
+  const text = meta.get("lc");
+  let lifecycle: Lifecycle | undefined;
+  if (text !== undefined) {
+    const parsed = parseJson(text);
+    if (parsed.ok && typeof parsed.value === "object" && parsed.value !== null) {
+      const value = parsed.value as Lifecycle;
+      if (typeof value.ref === "string") lifecycle = value;
+    }
+  }
+  if (meta.get("rv") === "1") lifecycle = { ...(lifecycle ?? { ref: "" }), revoked: true };
+  if (lifecycle !== undefined) out.lifecycle = lifecycle;
+  return out;
 }

@@ -14,7 +14,14 @@ import { requirePeer } from "../peer.js";
 import { invalidOption, timerOption } from "./options.js";
 import { BAD_ROW, isBusy, toStoreError } from "./sqlite/errors.js";
 import { ensureSchema, SESSIONS_TABLE } from "./sqlite/schema.js";
-import type { ChangeSet, FlashMessage, ServerStore, SessionRecord } from "./types.js";
+import type {
+  ChangeSet,
+  FlashMessage,
+  IndexedSession,
+  Lifecycle,
+  ServerStore,
+  SessionRecord,
+} from "./types.js";
 
 // At import: a missing better-sqlite3 is reported with the version to install, not at the first request.
 const BetterSqlite3 = requirePeer<typeof Database>(
@@ -105,6 +112,7 @@ interface SessionRow {
   last_seen_at: number;
   expires_at: number;
   permanent: number;
+  lifecycle: string | null;
 }
 
 interface Statements {
@@ -118,9 +126,13 @@ interface Statements {
       lastSeenAt: number,
       expiresAt: number,
       permanent: number,
+      lifecycle: string | null,
+      userTag: string | null,
     ]
   >;
   remove: Database.Statement<[key: string]>;
+  selectUser: Database.Statement<[userTag: string, now: number], SessionRow & { key: string }>;
+  revoke: Database.Statement<[lifecycle: string, key: string]>;
   purgeBatch: Database.Statement<[now: number, limit: number]>;
 }
 
@@ -352,6 +364,28 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
       await withLock("destroy", true, ({ statements }) => statements.remove.run(key));
     },
 
+    listUser(userTag: string): Promise<IndexedSession[]> {
+      return withLock("get", false, ({ statements }) => {
+        const out: IndexedSession[] = [];
+        for (const row of statements.selectUser.all(userTag, Date.now())) {
+          const { data: _data, flashes: _flashes, ...meta } = toRecord(row);
+          if (meta.lifecycle?.revoked !== true) out.push({ key: row.key, meta });
+        }
+        return out;
+      });
+    },
+
+    revoke(key: string): Promise<boolean> {
+      return withLock("apply", true, ({ statements }) => {
+        const row = statements.selectLive.get(key, Date.now());
+        if (row === undefined) return false;
+        const lifecycle = parseLifecycle(row);
+        if (lifecycle?.revoked === true) return false;
+        const revoked: Lifecycle = { ...(lifecycle ?? { ref: "" }), revoked: true };
+        return statements.revoke.run(JSON.stringify(revoked), key).changes > 0;
+      });
+    },
+
     purge(): Promise<number> {
       return purge();
     },
@@ -375,17 +409,26 @@ export function sqliteStore(options: SqliteStoreOptions): SqliteStore {
 function prepare(db: Database.Database): Connection {
   const statements: Statements = {
     selectLive: db.prepare(
-      `SELECT data, flashes, created_at, last_seen_at, expires_at, permanent
+      `SELECT data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle
        FROM ${SESSIONS_TABLE} WHERE key = ? AND expires_at > ?`,
     ),
     upsert: db.prepare(
-      `INSERT INTO ${SESSIONS_TABLE} (key, data, flashes, created_at, last_seen_at, expires_at, permanent)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO ${SESSIONS_TABLE}
+         (key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle, user_tag)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (key) DO UPDATE SET
          data = excluded.data, flashes = excluded.flashes, created_at = excluded.created_at,
-         last_seen_at = excluded.last_seen_at, expires_at = excluded.expires_at, permanent = excluded.permanent`,
+         last_seen_at = excluded.last_seen_at, expires_at = excluded.expires_at, permanent = excluded.permanent,
+         lifecycle = excluded.lifecycle, user_tag = coalesce(excluded.user_tag, user_tag)`,
     ),
     remove: db.prepare(`DELETE FROM ${SESSIONS_TABLE} WHERE key = ?`),
+    selectUser: db.prepare(
+      `SELECT key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle
+       FROM ${SESSIONS_TABLE} WHERE user_tag = ? AND expires_at > ?`,
+    ),
+    revoke: db.prepare(
+      `UPDATE ${SESSIONS_TABLE} SET data = '{}', flashes = '[]', lifecycle = ?, user_tag = NULL WHERE key = ?`,
+    ),
     purgeBatch: db.prepare(
       `DELETE FROM ${SESSIONS_TABLE} WHERE rowid IN
          (SELECT rowid FROM ${SESSIONS_TABLE} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)`,
@@ -397,6 +440,8 @@ function prepare(db: Database.Database): Connection {
   // both keep their changes (the no-lost-update guarantee in docs/sessions.md, "Stores").
   const transaction = db.transaction((key: string, changes: ChangeSet, now: number) => {
     const row = statements.selectLive.get(key, now);
+    // A revoked session stays revoked: a request that loaded it before the revocation changes nothing.
+    if (row !== undefined && parseLifecycle(row)?.revoked === true) return;
     const data = new Map<string, unknown>(
       row === undefined || changes.clear ? [] : Object.entries(parseData(row)),
     );
@@ -417,6 +462,8 @@ function prepare(db: Database.Database): Connection {
       meta.lastSeenAt,
       meta.expiresAt,
       meta.permanent ? 1 : 0,
+      meta.lifecycle === undefined ? null : JSON.stringify(meta.lifecycle),
+      changes.indexUser ?? null,
     );
   });
   const batch = db.transaction((fn: () => void) => fn());
@@ -472,7 +519,26 @@ function toRecord(row: SessionRow): SessionRecord {
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
     permanent: row.permanent === 1,
+    ...lifecycleOf(row),
   };
+}
+
+function parseLifecycle(row: SessionRow): Lifecycle | undefined {
+  if (row.lifecycle === null || row.lifecycle === undefined) return undefined;
+  const lifecycle = parseJson(row.lifecycle);
+  if (
+    typeof lifecycle !== "object" ||
+    lifecycle === null ||
+    typeof (lifecycle as Lifecycle).ref !== "string"
+  ) {
+    throw corruptRow();
+  }
+  return lifecycle as Lifecycle;
+}
+
+function lifecycleOf(row: SessionRow): { lifecycle?: Lifecycle } {
+  const lifecycle = parseLifecycle(row);
+  return lifecycle === undefined ? {} : { lifecycle };
 }
 
 interface Config {

@@ -26,10 +26,40 @@ export interface SessionMeta {
   createdAt: number;
   /** Last recorded activity: the anchor of `idleTimeout`. */
   lastSeenAt: number;
-  /** Hard server-side expiry. A store must treat a record past it as absent, and may purge it. */
+  /**
+   * When the store may forget the record. A store must treat a record past it as absent, and may purge
+   * it. The core sets it a grace period after the session stops being valid (at most a day), so that a
+   * later request can be told "your session expired" (or timed out) instead of "unknown session"; the
+   * core itself refuses a session past its lifetime, idle or absolute timeout.
+   */
   expiresAt: number;
   /** Flask's `session.permanent`. */
   permanent: boolean;
+  /** Who the session belongs to and how long it lives (absent on records written before 0.2). */
+  lifecycle?: Lifecycle;
+}
+
+/**
+ * A session's lifecycle facts, stored with its meta (stores keep it as one opaque JSON value).
+ * Written by the core; a store reads only `userTag` (its per-user index) and `revoked`.
+ */
+export interface Lifecycle {
+  /** The session's stable, non-secret handle (`session.ref`): `<userTag>.<random>` once logged in. */
+  ref: string;
+  /** `session.login(userId)`. */
+  userId?: string;
+  /** A keyed digest of `userId` (no user id in index keys): what a store indexes a user's sessions under. */
+  userTag?: string;
+  /** When `login()` happened (ms). */
+  loginAt?: number;
+  /** What the app passed to `login(userId, meta)` (e.g. the user agent), shown by `listUser`. */
+  meta?: Record<string, string>;
+  /** Logged in or regenerated: not an anonymous visitor (anonymous sessions get `anonymousIdleTimeout`). */
+  established?: true;
+  /** `session.setLifetime(seconds)`: this session's own lifetime, in seconds. */
+  lifetime?: number;
+  /** Ended by `revoke`/`revokeUser`: the record is a tombstone, later change sets are ignored. */
+  revoked?: true;
 }
 
 export interface SessionRecord extends SessionMeta {
@@ -58,6 +88,17 @@ export interface ChangeSet {
   flashAdd: readonly FlashMessage[];
   flashConsume: readonly string[];
   meta: SessionMeta;
+  /**
+   * Set when this commit bound the session to a user (`login()`): the store adds the key to its index
+   * for `meta.lifecycle.userTag`. Absent on every other commit, so indexing costs nothing per request.
+   */
+  indexUser?: string;
+}
+
+/** One entry of a store's per-user index: a record's key and meta (no data). */
+export interface IndexedSession {
+  key: string;
+  meta: SessionMeta;
 }
 
 export interface ServerStore {
@@ -74,6 +115,19 @@ export interface ServerStore {
   destroy(key: string): Promise<void>;
   /** Releases connections, timers and files. Idempotent. */
   close?(): Promise<void>;
+  /**
+   * The live records indexed under `userTag` (`ChangeSet.indexUser`), not expired and not revoked.
+   * Entries whose record is gone are dropped from the index. Optional: without it, `listUser`,
+   * `revoke` and `revokeUser` throw a `ConfigError` that says so.
+   */
+  listUser?(userTag: string): Promise<IndexedSession[]>;
+  /**
+   * Ends a session for good: its data and flashes are dropped and the record becomes a tombstone
+   * (`lifecycle.revoked`) until its `expiresAt`, so the next request with its cookie reads "revoked",
+   * and a change set from a request still in flight is ignored instead of bringing it back.
+   * Resolves `true` when a live record was revoked.
+   */
+  revoke?(key: string): Promise<boolean>;
 }
 
 /** Context the core hands a client store. */

@@ -134,7 +134,9 @@ describe("flagon decode: flagon cookies", () => {
     const sealed = await issue({ secret: SECRET, store: cookieStore(), permanentLifetime: 60 }, (s) =>
       s.set("a", 1),
     );
-    vi.setSystemTime(T0 + 61_000);
+    // A cookie carries its session's end plus the grace in which the core still reads it to report
+    // why it ended (one lifetime, here 60 s): the format itself expires at 120 s.
+    vi.setSystemTime(T0 + 121_000);
     for (const cookie of [signed, sealed]) {
       const { code, json } = await runJSON(["decode", "--secret", SECRET, cookie.value]);
       expect(code).toBe(EXIT.expired);
@@ -144,7 +146,7 @@ describe("flagon decode: flagon cookies", () => {
         rejection: "expired",
         reason: "authentic, but it expired 1 s ago",
         secret: { index: 0, role: "current" },
-        expiresAt: new Date(T0 + 60_000).toISOString(),
+        expiresAt: new Date(T0 + 120_000).toISOString(),
       });
       const human = await run(["decode", "--secret", SECRET, cookie.value]);
       expect(human.stdout).toMatch(/status\s+EXPIRED: authentic, but it expired 1 s ago\n/);

@@ -67,6 +67,7 @@ async function dump(): Promise<string> {
         const type = await direct.type(name);
         if (type === "hash") parts.push(JSON.stringify(await direct.hGetAll(name)));
         else if (type === "list") parts.push(...(await direct.lRange(name, 0, -1)));
+        else if (type === "set") parts.push(...(await direct.sMembers(name)));
       }
     } finally {
       direct.destroy();

@@ -33,6 +33,7 @@ async function dump(): Promise<string> {
     const type = await client.type(name);
     if (type === "hash") parts.push(JSON.stringify(await client.hGetAll(name)));
     else if (type === "list") parts.push(...(await client.lRange(name, 0, -1)));
+    else if (type === "set") parts.push(...(await client.sMembers(name)));
     else parts.push(`unexpected ${type}`);
   }
   return parts.join("\n");

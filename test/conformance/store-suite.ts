@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createSessions, type SessionStore, type Sessions, storeKey } from "../../src/index.js";
 import type { ChangeSet, FlashMessage, ServerStore, SessionMeta } from "../../src/stores/types.js";
+import { describeLifecycleConformance } from "./lifecycle-suite.js";
 
 export interface StoreConformanceOptions {
   /** Raw text of everything the store holds (table dump, KEYS + values), to prove ids are hashed at rest. */
@@ -264,6 +265,7 @@ export function describeSessionConformance(
   makeStore: () => Promise<SessionStore>,
   options: StoreConformanceOptions = {},
 ): void {
+  describeLifecycleConformance(name, makeStore);
   describe(`session conformance: ${name}`, () => {
     let store: SessionStore;
     let sessions: Sessions<Record<string, unknown>>;

@@ -151,6 +151,12 @@ export function recordingStore(inner: ServerStore = memoryStore()): ServerStore 
       calls.push({ op: "destroy", key });
       return inner.destroy(key);
     },
+    async listUser(userTag) {
+      return inner.listUser ? inner.listUser(userTag) : [];
+    },
+    async revoke(key) {
+      return inner.revoke ? inner.revoke(key) : false;
+    },
     async close() {
       await inner.close?.();
     },

@@ -100,3 +100,39 @@ describe("memoryStore", () => {
     await sessions.close();
   });
 });
+
+describe("memoryStore under a flood of one-request sessions", () => {
+  it("a logged-in session on maxEntries 1000 survives 200 000 anonymous one-request sessions", {
+    timeout: 180_000,
+  }, async () => {
+    const store = memoryStore({ maxEntries: 1000, sweepInterval: 0 });
+    const sessions = createSessions({ secret: SECRET, store });
+    const member = new Browser(sessions);
+    await member.request((s) => s.set("cart", ["book"]).login("member-1"));
+    // Also an anonymous visitor seen in two requests: established too.
+    const regular = new Browser(sessions);
+    await regular.request((s) => s.set("theme", "dark"));
+    await regular.request((s) => s.get("theme"));
+    for (let i = 0; i < 200_000; i++) {
+      const session = await sessions.load({ headers: {} });
+      session.set("visit", i);
+      await sessions.commit(session, new Headers());
+    }
+    expect(store.size).toBe(1000);
+    const { session } = await member.request((s) => s.get("cart"));
+    expect(session.status).toBe("active");
+    expect(session.userId).toBe("member-1");
+    expect(session.get("cart")).toEqual(["book"]);
+    expect((await regular.request((s) => s.get("theme"))).session.get("theme")).toBe("dark");
+  });
+
+  it("with nothing but established sessions, the least recently used of them goes", async () => {
+    const store = memoryStore({ maxEntries: 3, sweepInterval: 0 });
+    const sessions = createSessions({ secret: SECRET, store });
+    const browsers = [0, 1, 2, 3].map(() => new Browser(sessions));
+    for (const [i, browser] of browsers.entries()) await browser.request((s) => s.set("n", i).login(`u${i}`));
+    expect(store.size).toBe(3);
+    expect((await browsers[0]!.request((s) => s.get("n"))).session.status).toBe("expired");
+    expect((await browsers[3]!.request((s) => s.get("n"))).session.get("n")).toBe(3);
+  });
+});

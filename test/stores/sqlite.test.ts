@@ -84,7 +84,36 @@ describe("sqliteStore: file and schema", () => {
       "last_seen_at",
       "expires_at",
       "permanent",
+      "lifecycle",
+      "user_tag",
     ]);
+  });
+
+  it("migrates a 0.1 file (schema 1) in place: its sessions stay readable and gain the lifecycle columns", async () => {
+    const path = freshPath();
+    mkdirSync(join(path, ".."), { recursive: true });
+    const old = connect(path);
+    old.exec(`CREATE TABLE flagon_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO flagon_meta VALUES ('schema_version', '1');
+      CREATE TABLE flagon_sessions (key TEXT PRIMARY KEY NOT NULL, data TEXT NOT NULL, flashes TEXT NOT NULL,
+        created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+        permanent INTEGER NOT NULL);
+      CREATE INDEX flagon_sessions_expires_at ON flagon_sessions (expires_at);`);
+    const now = Date.now();
+    old
+      .prepare("INSERT INTO flagon_sessions VALUES (?, ?, '[]', ?, ?, ?, 0)")
+      .run(key("old"), JSON.stringify({ user: "leo" }), now, now, now + 3_600_000);
+    const store = makeStore({ path });
+    const record = await store.get(key("old"));
+    expect(record?.data).toEqual({ user: "leo" });
+    expect(record?.lifecycle).toBeUndefined();
+    const version = old.prepare("SELECT value FROM flagon_meta WHERE name = 'schema_version'").pluck().get();
+    expect(version).toBe("2");
+    const indexes = old
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flagon_sessions'")
+      .pluck()
+      .all();
+    expect(indexes).toContain("flagon_sessions_user_tag");
   });
 
   it("shares the file with the application's own tables and user_version", async () => {

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 
 /** The schema this release writes. Later releases append to `MIGRATIONS` and bump it. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SESSIONS_TABLE = "flagon_sessions";
 export const META_TABLE = "flagon_meta";
@@ -29,6 +29,13 @@ const MIGRATIONS: readonly string[] = [
      permanent    INTEGER NOT NULL
    );
    CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_expires_at ON ${SESSIONS_TABLE} (expires_at);`,
+  // 1 → 2 (0.2): session lifecycles. lifecycle: the JSON of the session's Lifecycle (user, ref, own
+  // lifetime, revoked); user_tag: its user's tag, indexed (partial: anonymous rows cost the index nothing)
+  // so that listing or revoking a user's sessions reads only that user's rows.
+  `ALTER TABLE ${SESSIONS_TABLE} ADD COLUMN lifecycle TEXT;
+   ALTER TABLE ${SESSIONS_TABLE} ADD COLUMN user_tag TEXT;
+   CREATE INDEX IF NOT EXISTS ${SESSIONS_TABLE}_user_tag ON ${SESSIONS_TABLE} (user_tag)
+     WHERE user_tag IS NOT NULL;`,
 ];
 
 if (MIGRATIONS.length !== SCHEMA_VERSION) {
