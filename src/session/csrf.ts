@@ -71,6 +71,11 @@ export interface CsrfProtection {
   isSafe(method: string): boolean;
   /** Runs every check on an unsafe request; safe methods pass. */
   check<T extends SessionShape<T>>(session: Session<T>, input: CsrfInput): CsrfResult;
+  /**
+   * The Origin / `Sec-Fetch-Site` layer alone, for an adapter to run before it reads a body: a request
+   * from another site is refused without its body being parsed. `{ ok: true }` when it passes.
+   */
+  checkOrigin(input: Omit<CsrfInput, "formToken">): CsrfResult;
 }
 
 /** RFC 9110 §9.2.1 safe methods. */
@@ -199,6 +204,11 @@ export function createCsrfProtection(options: CsrfOptions = {}): CsrfProtection 
     fieldName,
     isSafe: (method: string) => safeMethods.has(method.toUpperCase()),
     check,
+    checkOrigin(input: Omit<CsrfInput, "formToken">): CsrfResult {
+      if (safeMethods.has(input.method.toUpperCase())) return { ok: true };
+      const reason = originReason(input);
+      return reason === undefined ? { ok: true } : fail(reason);
+    },
   });
 }
 

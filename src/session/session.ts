@@ -357,10 +357,13 @@ export class Session<T extends SessionShape<T> = SessionData> {
     return [...this.#data.keys()].filter((key) => !key.startsWith(RESERVED_PREFIX));
   }
 
-  /** The user data as a plain object (reserved keys excluded). */
+  /**
+   * The user data as an object (reserved keys excluded), with no prototype: a key named `__proto__`,
+   * `constructor` or `prototype` is data, never the object's prototype or an inherited member.
+   */
   toJSON(): Partial<T> {
     this.#accessed = true;
-    const out: SessionData = {};
+    const out: SessionData = Object.create(null);
     for (const [key, value] of this.#data) {
       if (!key.startsWith(RESERVED_PREFIX)) out[key] = value;
     }

@@ -335,4 +335,50 @@ describe("csrfProtection() for Hono", () => {
     await hono.request("/", { method: "POST" });
     expect(String(caught)).toContain("needs the sessions() middleware");
   });
+
+  it("a multipart or form body it cannot parse is a 403, never a 500, with or without a cookie", async () => {
+    const hono = app();
+    const { cookie } = await formPage(hono);
+    const bodies: Array<[string, string]> = [
+      ["multipart/form-data", "--x\r\ngarbage"],
+      ["multipart/form-data; boundary=", "\u0000\u0001"],
+      ["multipart/form-data; boundary=zz", "--zz\r\nContent-Disposition: form-data\r\n\r\ntruncated"],
+      ["application/x-www-form-urlencoded", "%E0%A4%A=&&=%"],
+    ];
+    for (const [type, body] of bodies) {
+      for (const headers of [{ "content-type": type }, { "content-type": type, cookie }]) {
+        const response = await hono.request("http://localhost/login", { method: "POST", headers, body });
+        expect(response.status, `${type} ${JSON.stringify(body)}`).toBe(403);
+      }
+    }
+  });
+
+  it("a cross-site post is refused before its body is read", async () => {
+    const hono = app();
+    let bodyRead = false;
+    const body = new ReadableStream(
+      {
+        pull(controller) {
+          bodyRead = true;
+          controller.enqueue(new TextEncoder().encode("username=mallory"));
+          controller.close();
+        },
+        // Pulled only when someone reads it.
+      },
+      { highWaterMark: 0 },
+    );
+    const response = await hono.request("http://localhost/login", {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        origin: "https://evil.example",
+        "sec-fetch-site": "cross-site",
+      },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain("cross-site");
+    expect(bodyRead).toBe(false);
+  });
 });

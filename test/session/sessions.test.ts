@@ -488,3 +488,22 @@ describe("configuration fails at construction", () => {
     await expect(b.commit(session, new Headers())).rejects.toThrow(TypeError);
   });
 });
+
+describe("toJSON() with reserved JavaScript names as keys", () => {
+  it.each(["__proto__", "constructor", "prototype"])(
+    "%s is data: an own key, never the prototype",
+    async (name) => {
+      const sessions = createSessions({ secret: SECRET });
+      const browser = new Browser(sessions);
+      await browser.request((s) => s.untyped().set(name, { polluted: true }));
+      const { session } = await browser.request(() => undefined);
+      const json = session.toJSON() as Record<string, unknown>;
+      expect(Object.getPrototypeOf(json)).toBeNull();
+      expect(Object.keys(json)).toEqual([name]);
+      expect(Object.getOwnPropertyDescriptor(json, name)?.value).toEqual({ polluted: true });
+      expect((json as { polluted?: unknown }).polluted).toBeUndefined();
+      expect(JSON.parse(JSON.stringify(session))).toEqual(JSON.parse(`{"${name}":{"polluted":true}}`));
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    },
+  );
+});

@@ -49,18 +49,23 @@ export function csrfProtection<T extends SessionShape<T> = SessionData>(
       throw new TypeError("csrfProtection() needs the sessions() middleware to run before it");
     }
     const headers = c.req.raw.headers;
+    const host = new URL(c.req.url).host;
+    // A request from another site is refused before its body is read.
+    const origin = protection.checkOrigin({ method: c.req.method, headers, host });
+    if (!origin.ok) return onError(origin.error, c);
     let formToken: unknown;
     // The header wins; only a form body is read (Hono caches it for the handler's parseBody()).
     if (!headers.has(protection.headerName) && isForm(headers.get("content-type") ?? undefined)) {
-      const body = await c.req.parseBody();
-      formToken = body[protection.fieldName];
+      try {
+        const body = await c.req.parseBody();
+        formToken = body[protection.fieldName];
+      } catch {
+        // A body that cannot be parsed (multipart without a boundary, garbage) carries no token: the
+        // request is refused as "missing-token" below (403), never answered with a 500.
+        formToken = undefined;
+      }
     }
-    const result = protection.check(session.untyped(), {
-      method: c.req.method,
-      headers,
-      host: new URL(c.req.url).host,
-      formToken,
-    });
+    const result = protection.check(session.untyped(), { method: c.req.method, headers, host, formToken });
     if (!result.ok) return onError(result.error, c);
     return next();
   };
