@@ -346,7 +346,11 @@ describe("csrfProtection() for Hono", () => {
       ["application/x-www-form-urlencoded", "%E0%A4%A=&&=%"],
     ];
     for (const [type, body] of bodies) {
-      for (const headers of [{ "content-type": type }, { "content-type": type, cookie }]) {
+      const variants: Array<Record<string, string>> = [
+        { "content-type": type },
+        { "content-type": type, cookie },
+      ];
+      for (const headers of variants) {
         const response = await hono.request("http://localhost/login", { method: "POST", headers, body });
         expect(response.status, `${type} ${JSON.stringify(body)}`).toBe(403);
       }
