@@ -49,12 +49,42 @@ export function parseCookies(
  * building the null-prototype record (the session layer reads one cookie per request, and
  * re-parenting an object costs V8 a new hidden class each time). `undefined` for the nameless pair.
  */
-export function readCookie(header: CookieHeaderInput, name: string, maxBytes: number): string | undefined {
+export function readCookie(
+  header: CookieHeaderInput,
+  name: string,
+  maxBytes: number = Number.POSITIVE_INFINITY,
+): string | undefined {
   if (name === "") return undefined;
   const text = joinCookieHeader(header);
   if (text.length < 2 || text.indexOf(name) === -1 || exceedsBytes(text, maxBytes)) return undefined;
-  const cookies = parseCookie(text) as Record<string, string | undefined>;
-  return Object.hasOwn(cookies, name) ? cookies[name] : undefined;
+  // One pass over the pairs, comparing names in place: linear in the header whatever its size, and
+  // only the matching pair is handed to the parser (so its value decodes exactly as parseCookies's).
+  // The first pair with the name wins, as in `cookie`.
+  let start = 0;
+  // The next "=" at or after `start`, kept between pairs: a run of pairs without one (a;a;a;…) must not
+  // send each search to the end of the header again (that would be quadratic).
+  let eq = -1;
+  while (start < text.length) {
+    let end = text.indexOf(";", start);
+    if (end === -1) end = text.length;
+    if (eq !== Number.POSITIVE_INFINITY && eq < start) {
+      eq = text.indexOf("=", start);
+      if (eq === -1) eq = Number.POSITIVE_INFINITY;
+    }
+    if (eq < end && trimmedEquals(text, start, eq, name)) {
+      const cookies = parseCookie(text.slice(start, end)) as Record<string, string | undefined>;
+      return Object.hasOwn(cookies, name) ? cookies[name] : undefined;
+    }
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** Whether text[from, to), without the spaces and tabs `cookie` trims around a name, is `name`. */
+function trimmedEquals(text: string, from: number, to: number, name: string): boolean {
+  while (from < to && (text.charCodeAt(from) === 0x20 || text.charCodeAt(from) === 0x09)) from++;
+  while (to > from && (text.charCodeAt(to - 1) === 0x20 || text.charCodeAt(to - 1) === 0x09)) to--;
+  return to - from === name.length && text.startsWith(name, from);
 }
 
 /** Join one or several Cookie header fields into one cookie-string; anything that is not a string is ignored. */

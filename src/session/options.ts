@@ -84,7 +84,12 @@ export interface SessionsOptions<T> {
   schema?: StandardSchemaLike<T>;
   /** `Cache-Control` added to responses that set the session cookie; `false` adds none. @default "private, no-store" */
   cacheControl?: string | false;
-  /** Ignore Cookie headers longer than this many bytes (hash-flooding and ReDoS guard). @default 8192 */
+  /**
+   * Accepted for 0.1 configurations; it no longer limits sessions: the session cookie is found in any
+   * `Cookie` header the server accepted, in one linear pass that parses only the matching pair. The
+   * 8 KiB cap on parsing a whole header applies to `parseCookies` and `CookieJar`. @default 8192
+   * @deprecated
+   */
   maxCookieHeaderBytes?: number;
   logger?: SessionLogger;
   /**

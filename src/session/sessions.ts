@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { type CookieAttributes, serializeCookie } from "../cookie/index.js";
-import { exceedsBytes, readCookie } from "../cookie/parse.js";
+import { readCookie } from "../cookie/parse.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
@@ -147,13 +147,6 @@ function readCookieHeader(input: SessionInput): {
   const headers = input.headers;
   const header = headers instanceof Headers ? (headers.get("cookie") ?? undefined) : headers.cookie;
   return { header, secure: input.secure === true };
-}
-
-function headerBytes(header: string | readonly string[]): number {
-  if (typeof header === "string") return Buffer.byteLength(header);
-  let total = 0;
-  for (const part of header) total += Buffer.byteLength(part) + 2;
-  return total;
 }
 
 /**
@@ -338,16 +331,10 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     };
 
     if (header === undefined || header.length === 0) return freshSession(state, "new");
-    const oversized =
-      typeof header === "string"
-        ? exceedsBytes(header, config.maxCookieHeaderBytes)
-        : headerBytes(header) > config.maxCookieHeaderBytes;
-    if (oversized) {
-      logger.debug?.("cookie header over the size cap ignored", { bytes: headerBytes(header) });
-      return freshSession(state, "invalid");
-    }
-    // The cap was checked above; the parser's own default (8 KiB) must not undercut a larger configured one.
-    const value = readCookie(header, name, config.maxCookieHeaderBytes);
+    // The session cookie is found in any Cookie header the server accepted (a few analytics cookies on a
+    // shared domain easily pass 8 KiB): readCookie is one linear pass that parses only the matching pair.
+    // `maxCookieHeaderBytes` bounds what is parsed as a whole (the cookie jar), not this.
+    const value = readCookie(header, name);
     if (value === undefined || value === "") return freshSession(state, "new");
     state.hadCookie = true;
 

@@ -103,22 +103,26 @@ describe("load: request shapes", () => {
     expect(overHttp.isNew).toBe(true);
   });
 
-  it("ignores a Cookie header over the cap (default 8 KiB) before parsing, logging only its size", async () => {
+  it("finds the session cookie in any Cookie header: three 3000-byte analytics cookies beside it, 16 KiB, several fields", async () => {
     const capture = captureLogger();
     const { sessions, cookie } = await loggedIn(memoryStore(), { logger: capture.logger });
+    const analytics = ["_ga", "_fbp", "_hjid"].map((name) => `${name}=${"a".repeat(3000)}`).join("; ");
+    expect((await sessions.load({ headers: { cookie: `${analytics}; ${cookie}` } })).get("user")).toBe(
+      "alice",
+    );
+    expect((await sessions.load({ headers: { cookie: `${cookie}; ${analytics}` } })).get("user")).toBe(
+      "alice",
+    );
     const padding = (bytes: number) => `pad=${"p".repeat(bytes - cookie.length - 6)}; `;
-    const atCap = padding(8192) + cookie;
-    expect(Buffer.byteLength(atCap)).toBe(8192);
-    expect((await sessions.load({ headers: { cookie: atCap } })).get("user")).toBe("alice");
-    const overCap = `x${atCap}`;
-    const session = await sessions.load({ headers: { cookie: overCap } });
-    expect(session.isNew).toBe(true);
-    expect(capture.entries).toEqual([
-      { level: "debug", message: "cookie header over the size cap ignored", fields: { bytes: 8193 } },
-    ]);
-    // Over the cap across several fields too.
+    const big = padding(16 * 1024) + cookie;
+    expect(Buffer.byteLength(big)).toBe(16 * 1024);
+    expect((await sessions.load({ headers: { cookie: big } })).get("user")).toBe("alice");
+    // Thousands of tiny pairs, and names that only contain the session cookie's name.
+    const noisy = `${"a;".repeat(5000)}xsid=1; sidx=2; ${cookie}`;
+    expect((await sessions.load({ headers: { cookie: noisy } })).get("user")).toBe("alice");
     const split = await sessions.load({ headers: { cookie: [padding(5000), padding(5000), cookie] } });
-    expect(split.isNew).toBe(true);
+    expect(split.get("user")).toBe("alice");
+    expect(capture.entries).toEqual([]);
   });
 
   it("a larger maxCookieHeaderBytes is honoured end to end", async () => {
