@@ -8,7 +8,9 @@ import {
 import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
+import type { LegacyReader } from "../migrate/reader.js";
 import type { SessionStore } from "../stores/types.js";
+import { checkLegacyReaders } from "./migrate.js";
 
 /** Flask's PERMANENT_SESSION_LIFETIME: 31 days, in seconds. */
 export const DEFAULT_PERMANENT_LIFETIME = 31 * 24 * 60 * 60;
@@ -87,6 +89,15 @@ export interface SessionsOptions<T> {
   /** Ignore Cookie headers longer than this many bytes (hash-flooding and ReDoS guard). @default 8192 */
   maxCookieHeaderBytes?: number;
   logger?: SessionLogger;
+  /**
+   * Readers of the sessions of the library the app leaves (`expressSession`, `cookieSession`,
+   * `ironSession`, `djangoSignedCookies`, `railsEncryptedCookie` from `flagon/migrate`). A request
+   * without a valid flagon session but with a valid legacy one gets that session's data as a new
+   * flagon session (`session.migratedFrom` names the reader), and its response expires the legacy
+   * cookie. Tried in order; never run when the request has a valid flagon session.
+   * @default []
+   */
+  migrateFrom?: readonly LegacyReader[];
 }
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
@@ -115,6 +126,7 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "cacheControl",
   "maxCookieHeaderBytes",
   "logger",
+  "migrateFrom",
 ]);
 
 /** express-session spells the cookie name at the top level. */
@@ -144,6 +156,7 @@ export interface ResolvedOptions<T> {
   readonly cacheControl: string | false;
   readonly maxCookieHeaderBytes: number;
   readonly logger: SessionLogger;
+  readonly migrateFrom: readonly LegacyReader[];
 }
 
 function positiveSeconds(name: string, value: number | undefined, fallback?: number): number | undefined {
@@ -406,5 +419,6 @@ export function resolveOptions<T>(
     cacheControl: own(options, "cacheControl") ?? "private, no-store",
     maxCookieHeaderBytes,
     logger: own(options, "logger") ?? {},
+    migrateFrom: checkLegacyReaders(own(options, "migrateFrom")),
   });
 }

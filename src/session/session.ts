@@ -29,6 +29,8 @@ export interface SessionInit {
   data: SessionData;
   flashes: FlashMessage[];
   meta: SessionMeta;
+  /** The legacy reader (`migrateFrom`) this session was migrated from, in the request that migrated it. */
+  migratedFrom?: string;
 }
 
 function assertUserKey(key: string): void {
@@ -79,10 +81,12 @@ export class Session<T extends SessionShape<T> = SessionData> {
   // one WeakMap entry per request is an ephemeron the garbage collector must process).
   #owner: object | undefined;
   #ownerState: unknown;
+  #migratedFrom: string | undefined;
 
   constructor(init: SessionInit) {
     this.#id = init.id;
     this.#isNew = init.isNew;
+    this.#migratedFrom = init.migratedFrom;
     this.#data = new Map(Object.entries(init.data));
     this.#loadedFlashes = init.flashes;
     this.#meta = { ...init.meta };
@@ -99,6 +103,15 @@ export class Session<T extends SessionShape<T> = SessionData> {
     // It tells whether the request carried a valid cookie: a response built on it varies by Cookie.
     this.#accessed = true;
     return this.#isNew;
+  }
+
+  /**
+   * In the request that took over another library's session (`migrateFrom`), that library's name
+   * (`"express-session"`, `"django"`, …); `undefined` otherwise, including on every later request.
+   */
+  get migratedFrom(): string | undefined {
+    this.#accessed = true;
+    return this.#migratedFrom;
   }
 
   /** True when this request changed data, flashes or flags. */
@@ -466,6 +479,7 @@ for (const [key, hint] of [
   ["isNew", ""],
   ["modified", ""],
   ["destroyed", " (session.destroy() logs the session out)"],
+  ["migratedFrom", ""],
 ] as const) {
   const descriptor = Object.getOwnPropertyDescriptor(Session.prototype, key)!;
   Object.defineProperty(Session.prototype, key, { ...descriptor, set: thrower(HABITS.readOnly(key, hint)) });

@@ -14,6 +14,7 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
+import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
 import {
   MAX_COOKIE_LIFETIME,
   type ResolvedOptions,
@@ -74,6 +75,8 @@ interface LoadState {
   /** The cookie was verified by a fallback secret: re-issue it. */
   stale: boolean;
   now: number;
+  /** The legacy session (`migrateFrom`) this one was made from: its cookies are expired at commit. */
+  legacy?: LegacySession;
 }
 
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
@@ -219,6 +222,36 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return session;
   }
 
+  /** No valid flagon session: a legacy one (`migrateFrom`) when the request carries one, else an empty one. */
+  function noSession(state: LoadState, header: string | readonly string[]): Session<T> | Promise<Session<T>> {
+    return config.migrateFrom.length === 0 ? freshSession(state) : migrate(state, header);
+  }
+
+  /** A new session (new id, marked modified so it is committed) holding a legacy session's data. */
+  async function migrate(state: LoadState, header: string | readonly string[]): Promise<Session<T>> {
+    const legacy = await readLegacySession(config.migrateFrom, header, { ...state, logger });
+    if (legacy === undefined) return freshSession(state);
+    const data = config.schema === undefined ? legacy.data : await validate(legacy.data);
+    if (data === undefined) {
+      logger.debug?.("schema invalid", { migrateFrom: legacy.from });
+      return freshSession(state);
+    }
+    const session = new Session<T>({
+      id: randomToken(32),
+      isNew: true,
+      data: {},
+      flashes: [],
+      meta: freshMeta(state.now),
+      migratedFrom: legacy.from,
+    });
+    const untyped = session.untyped();
+    for (const [key, value] of Object.entries(data)) untyped.set(key, value);
+    if (legacy.permanent) session.permanent = true;
+    state.legacy = legacy;
+    Session.attach(session, owner, state);
+    return session;
+  }
+
   async function load(input: SessionInput): Promise<Session<T>> {
     const now = Date.now();
     const { header, secure: requestSecure } = readCookieHeader(input);
@@ -244,7 +277,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
     // The cap was checked above; the parser's own default (8 KiB) must not undercut a larger configured one.
     const value = readCookie(header, name, config.maxCookieHeaderBytes);
-    if (value === undefined || value === "") return freshSession(state);
+    if (value === undefined || value === "") return noSession(state, header);
     state.hadCookie = true;
 
     let id: string;
@@ -253,7 +286,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
       if (!decoded.ok) {
         logger.debug?.(decoded.reason, { cookie: name });
-        return freshSession(state);
+        return noSession(state, header);
       }
       id = randomToken(32);
       record = decoded.record;
@@ -263,7 +296,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       if (verified === undefined || !verified.ok) {
         // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
         logger.debug?.(verified?.reason ?? "bad-mac", { cookie: name });
-        return freshSession(state);
+        return noSession(state, header);
       }
       id = verified.value;
       const key = storeKey(id);
@@ -271,7 +304,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       if (record === null) {
         // OWASP strict mode: a well-signed id with no record is never adopted.
         logger.warn?.("unknown session id", { cookie: name, ref: logRef(key) });
-        return freshSession(state);
+        return noSession(state, header);
       }
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
@@ -280,12 +313,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     const reason = expiredReason(record, now);
     if (reason !== undefined) {
       logger.debug?.(reason, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return freshSession(state);
+      return noSession(state, header);
     }
     const data = config.schema === undefined ? record.data : await validate(record.data);
     if (data === undefined) {
       logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return freshSession(state);
+      return noSession(state, header);
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
     Session.attach(session, owner, state);
@@ -368,6 +401,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   function prepare(session: Session<T>): CommitPlan {
     const state = Session.stateOf(session, owner) as LoadState | undefined;
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
+    const plan = prepareOwn(session, state);
+    return state.legacy === undefined ? plan : withLegacyExpiry(plan, state.legacy, config.cacheControl);
+  }
+
+  /** The plan of the session's own changes. */
+  function prepareOwn(session: Session<T>, state: LoadState): CommitPlan {
     const s = Session.internals(session);
     if (!s.accessed) return constantPlan(untouchedPlans, state.cookieName, false);
 
