@@ -136,12 +136,16 @@ export function openRailsCookie(
 ): RailsCookieResult {
   const now = options.now ?? Date.now();
   if (typeof cookie !== "string") return { ok: false, reason: "malformed" };
+  // MessageEncryptor: `message.split("--").map { strict_decode64 }`, the first three used. Ruby's split
+  // drops trailing empty fields, and every field must decode: a trailing "--" or an extra valid field is
+  // accepted, as Rails accepts it (it changes nothing that is authenticated).
   const parts = cookie.split("--");
-  if (parts.length !== 3) return { ok: false, reason: "malformed" };
-  const [ciphertext, iv, tag] = parts.map(strictBase64);
-  if (!ciphertext || !iv || !tag || iv.length !== IV_BYTES || tag.length !== TAG_BYTES)
+  while (parts.length > 0 && parts.at(-1) === "") parts.pop();
+  const decoded = parts.map(strictBase64);
+  const [ciphertext, iv, tag] = decoded;
+  if (decoded.length < 3 || decoded.includes(null) || iv!.length !== IV_BYTES || tag!.length !== TAG_BYTES)
     return { ok: false, reason: "malformed" };
-  const opened = keys.open(ciphertext, iv, tag);
+  const opened = keys.open(ciphertext!, iv!, tag!);
   if (opened === undefined) return { ok: false, reason: "bad-mac" };
   const { keyIndex, digest } = opened;
   const text = opened.plaintext.toString("utf8");
