@@ -135,10 +135,13 @@ function storeCall<T>(
       settled = true;
       clearTimeout(timer);
       reject(
-        new SessionStoreError(`express-session store ${operation} failed`, {
-          cause: scrubbed(error, sid),
-          code: "ERR_STORE_UNAVAILABLE",
-        }),
+        new SessionStoreError(
+          `session store ${operation} failed (the legacy express-session store, migrateFrom)`,
+          {
+            cause: scrubbed(error, sid),
+            code: "ERR_STORE_UNAVAILABLE",
+          },
+        ),
       );
     };
     const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
