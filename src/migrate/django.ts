@@ -123,7 +123,8 @@ export interface DjangoCookieInfo {
 
 export type DjangoCookieResult =
   | ({ ok: true } & DjangoCookieInfo)
-  | { ok: false; reason: "malformed" | "bad-mac" }
+  | { ok: false; reason: "malformed" }
+  | { ok: false; reason: "bad-mac" }
   | ({ ok: false; reason: "expired" | "not-yet-valid" | "bad-payload" } & Omit<
       DjangoCookieInfo,
       "data" | "compressed"

@@ -119,7 +119,8 @@ export interface RailsCookieInfo {
 
 export type RailsCookieResult =
   | ({ ok: true } & RailsCookieInfo)
-  | { ok: false; reason: "malformed" | "bad-mac" }
+  | { ok: false; reason: "malformed" }
+  | { ok: false; reason: "bad-mac" }
   | ({ ok: false; reason: "wrong-name"; purpose: string } & Pick<RailsCookieInfo, "keyIndex" | "digest">)
   | ({ ok: false; reason: "expired"; expiresAt: number } & Pick<RailsCookieInfo, "keyIndex" | "digest">)
   | ({ ok: false; reason: "bad-payload" } & Pick<RailsCookieInfo, "keyIndex" | "digest">);
