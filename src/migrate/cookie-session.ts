@@ -15,6 +15,7 @@ import {
   type LegacyData,
   type LegacyReader,
   type LegacyReaderOptions,
+  type LegacySecret,
   legacyCookies,
   mapped,
   nameOption,
@@ -26,7 +27,7 @@ import {
 
 export interface CookieSessionOptions extends LegacyReaderOptions {
   /** cookie-session's `keys` (or its `secret`, as a one-item list): every one is tried. */
-  keys: string | readonly string[];
+  keys: LegacySecret;
   /** cookie-session's `name`; its signature is in `name + ".sig"`. @default "session" */
   name?: string;
 }

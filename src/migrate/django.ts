@@ -23,6 +23,7 @@ import {
   type LegacyData,
   type LegacyReader,
   type LegacyReaderOptions,
+  type LegacySecret,
   legacyCookies,
   mapped,
   nameOption,
@@ -34,7 +35,7 @@ import {
 
 export interface DjangoSignedCookiesOptions extends LegacyReaderOptions {
   /** Django's `SECRET_KEY`, or a list (the current one and `SECRET_KEY_FALLBACKS`): all are tried. */
-  secretKey: string | readonly string[];
+  secretKey: LegacySecret;
   /** The signing salt. @default "django.contrib.sessions.backends.signed_cookies" (the backend's own) */
   salt?: string;
   /** Django's `SESSION_COOKIE_NAME`. @default "sessionid" */

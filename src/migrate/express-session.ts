@@ -18,6 +18,7 @@ import {
   type LegacyData,
   type LegacyReader,
   type LegacyReaderOptions,
+  type LegacySecret,
   legacyCookies,
   mapped,
   nameOption,
@@ -34,7 +35,7 @@ export interface ExpressSessionStoreLike {
 
 export interface ExpressSessionOptions extends LegacyReaderOptions {
   /** express-session's `secret`: one string or the list it was rotating through (all are tried). */
-  secret: string | readonly string[];
+  secret: LegacySecret;
   /** express-session's `name`. @default "connect.sid" */
   name?: string;
   /** The express-session store the old app used (`new RedisStore({ client })`, `new MemoryStore()`, …). */

@@ -28,7 +28,7 @@ import {
 } from "./reader.js";
 
 /** iron-session's `password`: one string (id "1"), or a map of id → password for rotation. */
-export type IronPassword = string | Readonly<Record<string, string>>;
+export type IronPassword = string | undefined | Readonly<Record<string, string | undefined>>;
 
 export interface IronSessionOptions extends LegacyReaderOptions {
   /** iron-session's `password` (each at least 32 characters, as iron-session requires). */
@@ -67,7 +67,7 @@ export function ironPasswords(where: string, password: unknown): Readonly<Record
   for (const [id, secret] of Object.entries(map)) {
     if (typeof secret !== "string" || secret.length < MIN_PASSWORD_LENGTH) {
       throw new ConfigError(
-        "ERR_SECRET_TOO_SHORT",
+        typeof secret === "string" ? "ERR_SECRET_TOO_SHORT" : "ERR_SECRET_MISSING",
         `${where}: password ${JSON.stringify(id)} must be a string of at least ${MIN_PASSWORD_LENGTH} characters (iron-session's rule)`,
       );
     }

@@ -25,6 +25,7 @@ import {
   type LegacyData,
   type LegacyReader,
   type LegacyReaderOptions,
+  type LegacySecret,
   legacyCookies,
   mapped,
   nameOption,
@@ -35,7 +36,7 @@ import {
 
 export interface RailsEncryptedCookieOptions extends LegacyReaderOptions {
   /** The app's `secret_key_base` (or a list: the current one and older ones), as text. */
-  secretKeyBase: string | readonly string[];
+  secretKeyBase: LegacySecret;
   /** The session cookie's name, `config.session_store :cookie_store, key: "_myapp_session"`. */
   cookieName: string;
   /** `config.action_dispatch.authenticated_encrypted_cookie_salt`. @default "authenticated encrypted cookie" */

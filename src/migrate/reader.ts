@@ -127,6 +127,18 @@ export function nameOption(where: string, name: string, value: unknown, fallback
 }
 
 /**
+ * A legacy library's secret: one string or a list (all are tried). `process.env.X` may be passed as it
+ * is: a missing one fails at construction (`ERR_SECRET_MISSING`), not on the first request.
+ */
+export type LegacySecret = string | undefined | readonly (string | undefined)[];
+
+/** What a secret option got, for a message: never the secret itself. */
+function describeSecret(secret: unknown): string {
+  if (secret === undefined) return "undefined (an unset environment variable?)";
+  return typeof secret === "string" ? `a string of ${secret.length} characters` : describe(secret);
+}
+
+/**
  * One secret or a list (the first was current in the old app, all are tried): each a non-empty
  * string. Legacy secrets are whatever the old app used, so no length rule here beyond the library's own.
  */
@@ -142,7 +154,7 @@ export function secretsOption(where: string, name: string, value: unknown, minLe
     if (typeof secret !== "string" || secret.length < minLength) {
       throw new ConfigError(
         minLength > 1 && typeof secret === "string" ? "ERR_SECRET_TOO_SHORT" : "ERR_SECRET_MISSING",
-        `${where}: each \`${name}\` must be a string${minLength > 1 ? ` of at least ${minLength} characters` : " (not empty)"}, got ${typeof secret === "string" ? `one of ${secret.length}` : describe(secret)}`,
+        `${where}: each \`${name}\` must be a string${minLength > 1 ? ` of at least ${minLength} characters` : " (not empty)"}, got ${describeSecret(secret)}`,
       );
     }
   }
