@@ -17,6 +17,7 @@ import {
   type LegacyReader,
   railsEncryptedCookie,
 } from "../../src/migrate/index.js";
+import { applyPlanToHeaders } from "../../src/session/index.js";
 
 const SECRET = "flagon secret for the migrateFrom tests, 32+ bytes";
 /** express-session's own signer (cookie-signature, no type declarations). */
@@ -352,6 +353,17 @@ describe("migrateFrom", () => {
   });
 });
 
+describe("the commit plan's legacy lines", () => {
+  it("a second commit of the same session replaces them instead of repeating them", async () => {
+    const sessions = createSessions({ secret: SECRET, migrateFrom: [cookieSession({ keys: KEYS })] });
+    const session = await sessions.load({ headers: { cookie: legacyCookie({ a: 1 }) } });
+    const headers = new Headers();
+    await sessions.commit(session, headers);
+    applyPlanToHeaders(headers, sessions.prepare(session));
+    expect(headers.getSetCookie().map(nameOf)).toEqual(["sid", "session", "session.sig"]);
+  });
+});
+
 describe("session.migratedFrom", () => {
   it("is read-only", async () => {
     const sessions = createSessions({ secret: SECRET });
@@ -407,6 +419,16 @@ describe("reader options are checked at construction", () => {
   ])("%s refuses bad options (case %#)", (_name, make, message) => {
     expect(make).toThrow(ConfigError);
     expect(make).toThrow(message);
+  });
+
+  it("an unset environment variable as a secret fails at construction, saying so", () => {
+    const make = () =>
+      expressSession({ secret: process.env.FLAGON_TEST_UNSET_VARIABLE, store: { get() {} } });
+    expect(make).toThrow(expect.objectContaining({ code: "ERR_SECRET_MISSING" }));
+    expect(() => djangoSignedCookies({ secretKey: ["k", undefined] })).toThrow(/unset environment variable/);
+    expect(() => ironSession({ password: { 1: undefined }, cookieName: "c" })).toThrow(
+      expect.objectContaining({ code: "ERR_SECRET_MISSING" }),
+    );
   });
 
   it("migrateFrom must be a list of readers", () => {
