@@ -1,13 +1,5 @@
-import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
-import { MAX_COOKIE_BYTES } from "../cookie/constants.js";
-import {
-  type Authentic,
-  CLOCK_SKEW_MS,
-  type RejectReason,
-  timeRejection,
-  type Verified,
-} from "../crypto/claims.js";
+import { type Authentic, CLOCK_SKEW_MS, timeRejection, type Verified } from "../crypto/claims.js";
 import { Keyring } from "../crypto/keyring.js";
 import { createSealer, looksSealed } from "../crypto/sealer.js";
 import { createSigner, type PeekedSigned, peekSigned } from "../crypto/signer.js";
@@ -36,77 +28,50 @@ import {
   table,
   UsageError,
 } from "./io.js";
+import {
+  decodeLegacy,
+  detectLegacyFormat,
+  forcedLegacyFormat,
+  LEGACY_LABEL,
+  type LegacySecrets,
+} from "./legacy.js";
+import { type DecodeReport, type DecodeStatus, iso, STATUS_OF, secretRole, sizeOf } from "./report.js";
 import { DEFAULT_NAMES, SESSION_COOKIE_PURPOSE, SESSION_ID_PURPOSE } from "./sessions.js";
 
+export type { DecodeReport, DecodeStatus } from "./report.js";
+
 export const DECODE_USAGE = `Usage: flagon decode [--secret S ...] [--secret-env VAR ...] [--flask] [--name NAME]
-                     [--max-age SECONDS] [--json] COOKIE
+                     [--max-age SECONDS] [--json] [FORMAT OPTIONS] COOKIE
 
 Shows what a session cookie holds, whether it verifies and with which secret, when it was
 issued, when it expires and how big it is. COOKIE is the cookie's value, a pasted name=value
 ("sid=v1.…", "session=eyJ…") or a whole Set-Cookie line ("sid=v1.…; Path=/; HttpOnly"); a name
 it carries is the name verified against.
 
-  --secret S       a secret to verify with; repeat for old secrets (the first is current)
+  --secret S       a secret to verify with; repeat for old secrets (the first is current);
+                   used for whichever format the cookie is
   --secret-env VAR read a secret from an environment variable (keeps it out of ps and history)
   --flask          a Flask session cookie (detected automatically unless it starts with "v1.")
   --name NAME      the cookie's name: flagon binds it into the MAC (default: the name in
                    COOKIE, else tries sid, __Host-sid, __Secure-sid; "session" for Flask)
-  --max-age N      Flask only: PERMANENT_SESSION_LIFETIME in seconds (default 2678400)
+  --max-age N      Flask: PERMANENT_SESSION_LIFETIME (default 2678400); Django:
+                   SESSION_COOKIE_AGE (default 1209600), in seconds
   --json           print the report as JSON
 
-Signed and Flask cookies are readable without a secret (they are signed, not encrypted);
-sealed ones need it. Exit codes: 0 valid (or readable, unverified), 1 invalid,
-2 usage error, 3 expired or issued in the future.`;
+The session cookies of the libraries flagon/migrate reads are recognised too; each format's
+secret option (repeatable) verifies it and forces that format:
+  --express-secret S         express-session's secret (connect.sid)
+  --cookie-session-key K     cookie-session's keys, with
+  --cookie-session-sig SIG   the value of its NAME.sig cookie
+  --iron-password P          iron-session's password (tried under the seal's password id)
+  --django-secret-key K      Django's SECRET_KEY (signed_cookies backend), and
+  --django-salt SALT         its salt (default: the backend's own)
+  --rails-secret-key-base K  Rails' secret_key_base (encrypted session cookie)
 
-export type DecodeStatus = "valid" | "unverified" | "invalid" | "expired" | "future";
-
-export interface DecodeReport {
-  format: "flask" | "flagon-signed" | "flagon-sealed" | "unknown";
-  /** A whole session in the cookie, or the signed id of a server-side session. */
-  kind?: "session" | "session-id";
-  /** The cookie name it was checked against. */
-  name: string;
-  status: DecodeStatus;
-  verified: boolean;
-  /** For people: why it is not valid (or that it is not verified). */
-  reason?: string;
-  /**
-   * The format's own reason (`RejectReason`, src/crypto/claims.ts) when it refused the cookie; without a
-   * secret, `expired`/`not-yet-valid` when the cookie's unverified times already fail the time rules.
-   */
-  rejection?: RejectReason;
-  /** `wrong-name`: the default cookie name the value is authentic for. */
-  authenticFor?: string;
-  /** The secret that verified it: index 0 is the current one. */
-  secret?: { index: number; role: "current" | "fallback" };
-  issuedAt: string | null;
-  expiresAt: string | null;
-  compressed?: boolean;
-  size: { name: number; value: number; total: number; limit: number; headroom: number };
-  /** Flask: typed JSON (docs/flask.md). flagon: the JSON inside. Session ids: only their store key. */
-  payload?: unknown;
-}
-
-const iso = (ms: number | null | undefined): string | null =>
-  ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
-
-const secretRole = (index: number) => ({
-  index,
-  role: index === 0 ? ("current" as const) : ("fallback" as const),
-});
-
-function sizeOf(name: string, value: string): DecodeReport["size"] {
-  const nameBytes = Buffer.byteLength(name, "utf8");
-  const valueBytes = Buffer.byteLength(value, "utf8");
-  // RFC 6265bis §5.6: browsers drop a cookie whose name + value exceed 4096 bytes.
-  return {
-    name: nameBytes,
-    value: valueBytes,
-    total: nameBytes + valueBytes,
-    limit: MAX_COOKIE_BYTES,
-    headroom: MAX_COOKIE_BYTES - nameBytes - valueBytes,
-  };
-}
+Signed cookies (flagon signed, Flask, cookie-session, Django) are readable without a secret;
+encrypted ones (flagon sealed, iron-session, Rails) need it; an express-session cookie holds only
+an id, never shown. Exit codes: 0 valid (or readable, unverified), 1 invalid, 2 usage error,
+3 expired or issued in the future.`;
 
 /**
  * cookieStore's payload (format v1, src/stores/cookie.ts: d data, f flashes, c/l/e times, p permanent)
@@ -144,16 +109,6 @@ function describeValue(text: string, purpose?: string): Pick<DecodeReport, "kind
   // Never print a live session id: its store key is what you look up in SQLite or Redis.
   return { kind: "session-id", payload: { storeKey: storeKey(text) } };
 }
-
-/** The status (and exit code) each of the formats' reasons means. */
-const STATUS_OF: Record<RejectReason, DecodeStatus> = {
-  malformed: "invalid",
-  "bad-mac": "invalid",
-  "wrong-name": "invalid",
-  "bad-payload": "invalid",
-  expired: "expired",
-  "not-yet-valid": "future",
-};
 
 type Format = "flagon" | "flask";
 
@@ -426,7 +381,15 @@ function keyringOf(secrets: string[]): Keyring {
 
 export function inspectCookie(
   rawValue: string,
-  options: { secrets: string[]; flask?: boolean; name?: string; maxAge?: number; now?: number },
+  options: {
+    secrets: string[];
+    flask?: boolean;
+    name?: string;
+    maxAge?: number;
+    now?: number;
+    /** The secrets of the formats flagon/migrate reads; giving one forces that format. */
+    legacy?: LegacySecrets;
+  },
 ): DecodeReport {
   const now = options.now ?? Date.now();
   // A bare value, a pasted "name=value" or a whole Set-Cookie line: the name it carries is the
@@ -439,6 +402,12 @@ export function inspectCookie(
   const maxAge = options.maxAge ?? FLASK_DEFAULT_MAX_AGE;
   const names = name === undefined ? DEFAULT_NAMES : [name];
   const given = name !== undefined;
+  const legacy = options.legacy ?? {};
+  const forced = forcedLegacyFormat(legacy);
+  if (forced !== undefined && options.flask)
+    throw new UsageError(`--flask and the ${forced} options name different formats`);
+  const legacyOptions = { value, name, secrets: options.secrets, legacy, maxAge: options.maxAge, now };
+  if (forced !== undefined) return decodeLegacy(forced, legacyOptions);
   if (!options.flask) {
     // Which format: the formats' own grammar decides (no flagon value is also a Flask cookie).
     const signed = peekSigned(value);
@@ -457,10 +426,17 @@ export function inspectCookie(
         size: sizeOf(name ?? names[0]!, value),
       };
     }
+    const detected = detectLegacyFormat(value);
+    if (detected !== undefined) return decodeLegacy(detected, legacyOptions);
   }
   const report = decodeFlask(value, name ?? FLASK_COOKIE_NAME, options.secrets, maxAge, now);
   if (!options.flask && report.status === "invalid" && report.payload === undefined) {
-    return { ...report, format: "unknown", reason: "neither a flagon (v1.) nor a Flask session cookie" };
+    return {
+      ...report,
+      format: "unknown",
+      reason:
+        "not a session cookie flagon knows: flagon (v1.), Flask, express-session, cookie-session, iron-session, Django or Rails",
+    };
   }
   return report;
 }
@@ -477,6 +453,7 @@ const FORMAT_LABEL: Record<DecodeReport["format"], string> = {
   flask: "Flask session cookie (itsdangerous, HMAC-SHA1)",
   "flagon-signed": "flagon signed (v1, HMAC-SHA256)",
   "flagon-sealed": "flagon sealed (v1, AES-256-GCM)",
+  ...LEGACY_LABEL,
   unknown: "unknown",
 };
 
@@ -490,13 +467,24 @@ function render(report: DecodeReport, now: number): string {
           report.rejection !== undefined && report.rejection !== report.status ? ` (${report.rejection})` : ""
         }${report.reason ? `: ${report.reason}` : ""}`;
   const rows: Array<[string, string]> = [
-    ["format", FORMAT_LABEL[report.format] + (report.compressed ? ", zlib-compressed" : "")],
+    [
+      "format",
+      FORMAT_LABEL[report.format] +
+        (report.compressed ? ", zlib-compressed" : "") +
+        (report.digest === undefined
+          ? ""
+          : `, ${report.format === "rails" ? "key PBKDF2-" : ""}${report.digest.toUpperCase()}`) +
+        (report.metadata === true ? ", with Rails metadata" : "") +
+        (report.passwordId === undefined ? "" : `, password id ${report.passwordId}`),
+    ],
     ["cookie", report.name],
     ["status", status],
     ["issued", when(report.issuedAt)],
     [
       "expires",
-      report.expiresAt === null && report.issuedAt !== null ? "no embedded expiry" : when(report.expiresAt),
+      report.expiresAt === null && (report.issuedAt !== null || report.verified)
+        ? "no embedded expiry"
+        : when(report.expiresAt),
     ],
     [
       "size",
@@ -508,7 +496,7 @@ function render(report: DecodeReport, now: number): string {
   const payload =
     report.payload === undefined
       ? ""
-      : `\n${report.format === "flask" ? "session (typed JSON)" : report.kind === "session-id" ? "store" : "payload"}${
+      : `\n${report.format === "flask" ? "session (typed JSON)" : report.kind === "session-id" ? "store" : report.format in LEGACY_LABEL ? "session" : "payload"}${
           report.verified ? "" : " (NOT verified)"
         }:\n${JSON.stringify(report.payload, null, 2)}`;
   return `${table(rows)}${payload}\n`;
@@ -522,6 +510,13 @@ export function decode(argv: readonly string[], io: CliIO): number {
         secret: { type: "string", multiple: true },
         "secret-env": { type: "string", multiple: true },
         flask: { type: "boolean" },
+        "express-secret": { type: "string", multiple: true },
+        "cookie-session-key": { type: "string", multiple: true },
+        "cookie-session-sig": { type: "string" },
+        "iron-password": { type: "string", multiple: true },
+        "django-secret-key": { type: "string", multiple: true },
+        "django-salt": { type: "string" },
+        "rails-secret-key-base": { type: "string", multiple: true },
         name: { type: "string" },
         "max-age": { type: "string" },
         json: { type: "boolean" },
@@ -538,6 +533,15 @@ export function decode(argv: readonly string[], io: CliIO): number {
     name: values.name,
     maxAge: seconds(values["max-age"], "--max-age"),
     now,
+    legacy: {
+      express: values["express-secret"],
+      cookieSession: values["cookie-session-key"],
+      cookieSessionSig: values["cookie-session-sig"],
+      iron: values["iron-password"],
+      django: values["django-secret-key"],
+      djangoSalt: values["django-salt"],
+      rails: values["rails-secret-key-base"],
+    },
   });
   if (values.json) printJSON(io, report);
   else io.stdout(render(report, now));

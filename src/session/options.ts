@@ -8,7 +8,9 @@ import {
 import { serializeCookie } from "../cookie/index.js";
 import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
+import type { LegacyReader } from "../migrate/reader.js";
 import type { ServerStore, SessionStore } from "../stores/types.js";
+import { checkLegacyReaders } from "./migrate.js";
 
 /** Flask's PERMANENT_SESSION_LIFETIME: 31 days, in seconds. */
 export const DEFAULT_PERMANENT_LIFETIME = 31 * 24 * 60 * 60;
@@ -109,6 +111,15 @@ export interface SessionsOptions<T> {
    * i.e. how long a revoked cookie session may still be accepted by another process. @default 30
    */
   revocationCheckInterval?: number;
+  /**
+   * Readers of the sessions of the library the app leaves (`expressSession`, `cookieSession`,
+   * `ironSession`, `djangoSignedCookies`, `railsEncryptedCookie` from `flagon/migrate`). A request
+   * without a valid flagon session but with a valid legacy one gets that session's data as a new
+   * flagon session (`session.migratedFrom` names the reader), and its response expires the legacy
+   * cookie. Tried in order; never run when the request has a valid flagon session.
+   * @default []
+   */
+  migrateFrom?: readonly LegacyReader[];
 }
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
@@ -140,6 +151,7 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "anonymousIdleTimeout",
   "revocations",
   "revocationCheckInterval",
+  "migrateFrom",
 ]);
 
 /** express-session spells the cookie name at the top level. */
@@ -172,6 +184,7 @@ export interface ResolvedOptions<T> {
   readonly anonymousIdleTimeoutMs: number;
   readonly revocations: ServerStore | undefined;
   readonly revocationCheckIntervalMs: number;
+  readonly migrateFrom: readonly LegacyReader[];
 }
 
 function positiveSeconds(name: string, value: number | undefined, fallback?: number): number | undefined {
@@ -465,5 +478,6 @@ export function resolveOptions<T>(
     cacheControl: own(options, "cacheControl") ?? "private, no-store",
     maxCookieHeaderBytes,
     logger: own(options, "logger") ?? {},
+    migrateFrom: checkLegacyReaders(own(options, "migrateFrom")),
   });
 }

@@ -15,6 +15,11 @@ export interface CommitPlan {
   readonly write: (() => Promise<void>) | undefined;
   /** The session cookie's `Set-Cookie` value, when one must be sent. */
   readonly setCookie: string | undefined;
+  /**
+   * `Set-Cookie` lines that expire a migrated session's legacy cookies (`migrateFrom`), sent beside the
+   * session cookie's line in the response that migrates it; absent on every other response.
+   */
+  readonly legacyCookies?: readonly string[] | undefined;
   /** The session cookie's name (so a second commit replaces, rather than repeats, its line). */
   readonly cookieName: string;
   /** The response depends on the session: add `Cookie` to `Vary`. */
@@ -55,8 +60,10 @@ export function applyPlanToResponse(res: ServerResponse, plan: CommitPlan): void
     const merged = mergeVary(headerText(res.getHeader("vary")), "Cookie");
     if (merged !== undefined) res.setHeader("Vary", merged);
   }
-  if (plan.setCookie === undefined) return;
-  res.appendHeader("Set-Cookie", plan.setCookie);
+  const legacy = plan.legacyCookies;
+  if (plan.setCookie === undefined && legacy === undefined) return;
+  if (plan.setCookie !== undefined) res.appendHeader("Set-Cookie", plan.setCookie);
+  if (legacy !== undefined) res.appendHeader("Set-Cookie", legacy as string[]);
   if (plan.cacheControl !== undefined) res.setHeader("Cache-Control", plan.cacheControl);
 }
 
@@ -69,16 +76,25 @@ export function applyPlanToHeaders(headers: Headers, plan: CommitPlan): void {
     const merged = mergeVary(headers.get("vary") ?? undefined, "Cookie");
     if (merged !== undefined) headers.set("vary", merged);
   }
-  if (plan.setCookie === undefined) return;
+  const legacy = plan.legacyCookies;
+  if (plan.setCookie === undefined && legacy === undefined) return;
+  if (plan.setCookie !== undefined) replaceSetCookie(headers, plan.cookieName, plan.setCookie);
+  if (legacy !== undefined) {
+    for (const line of legacy) replaceSetCookie(headers, line.slice(0, line.indexOf("=")), line);
+  }
+  if (plan.cacheControl !== undefined) headers.set("cache-control", plan.cacheControl);
+}
+
+/** Appends `line` for the cookie `name`, dropping a line for that name an earlier commit added. */
+function replaceSetCookie(headers: Headers, name: string, line: string): void {
   if (headers.has("set-cookie")) {
     const existing = headers.getSetCookie();
-    const prefix = `${plan.cookieName}=`;
-    const others = existing.filter((line) => !line.startsWith(prefix));
+    const prefix = `${name}=`;
+    const others = existing.filter((current) => !current.startsWith(prefix));
     if (others.length !== existing.length) {
       headers.delete("set-cookie");
-      for (const line of others) headers.append("set-cookie", line);
+      for (const current of others) headers.append("set-cookie", current);
     }
   }
-  headers.append("set-cookie", plan.setCookie);
-  if (plan.cacheControl !== undefined) headers.set("cache-control", plan.cacheControl);
+  headers.append("set-cookie", line);
 }

@@ -65,6 +65,8 @@ export interface SessionInit {
   meta: SessionMeta;
   /** @default "active" for a loaded session, "new" otherwise */
   status?: SessionStatus;
+  /** The legacy reader (`migrateFrom`) this session was migrated from, in the request that migrated it. */
+  migratedFrom?: string;
 }
 
 /** A user id: a non-empty string, at most 256 characters (stored with every session of the user). */
@@ -160,14 +162,17 @@ export class Session<T extends SessionShape<T> = SessionData> {
   // one WeakMap entry per request is an ephemeron the garbage collector must process).
   #owner: object | undefined;
   #ownerState: unknown;
+  #migratedFrom: string | undefined;
 
   constructor(init: SessionInit) {
     this.#id = init.id;
     this.#isNew = init.isNew;
+    this.#migratedFrom = init.migratedFrom;
     this.#data = new Map(Object.entries(init.data));
     this.#loadedFlashes = init.flashes;
     this.#meta = { ...init.meta };
-    this.#status = init.status ?? (init.isNew ? "new" : "active");
+    this.#status =
+      init.status ?? (init.migratedFrom !== undefined ? "migrated" : init.isNew ? "new" : "active");
   }
 
   /** Why this session is what it is (`"new"`, `"active"`, `"expired"`, `"idle"`, `"revoked"`…): see `SessionStatus`. */
@@ -255,6 +260,15 @@ export class Session<T extends SessionShape<T> = SessionData> {
     // It tells whether the request carried a valid cookie: a response built on it varies by Cookie.
     this.#accessed = true;
     return this.#isNew;
+  }
+
+  /**
+   * In the request that took over another library's session (`migrateFrom`), that library's name
+   * (`"express-session"`, `"django"`, …); `undefined` otherwise, including on every later request.
+   */
+  get migratedFrom(): string | undefined {
+    this.#accessed = true;
+    return this.#migratedFrom;
   }
 
   /** True when this request changed data, flashes or flags. */
@@ -650,6 +664,7 @@ for (const [key, hint] of [
   ["status", ""],
   ["userId", " (session.login(userId) sets it)"],
   ["ref", ""],
+  ["migratedFrom", ""],
 ] as const) {
   const descriptor = Object.getOwnPropertyDescriptor(Session.prototype, key)!;
   Object.defineProperty(Session.prototype, key, { ...descriptor, set: thrower(HABITS.readOnly(key, hint)) });

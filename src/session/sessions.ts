@@ -15,6 +15,7 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
+import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
 import {
   MAX_COOKIE_LIFETIME,
   type ResolvedOptions,
@@ -114,6 +115,8 @@ interface LoadState {
   now: number;
   /** The cookie held an anonymous id (no record): when it was issued, else undefined. */
   anonymousIssuedAt: number | undefined;
+  /** The legacy session (`migrateFrom`) this one was made from: its cookies are expired at commit. */
+  legacy?: LegacySession;
 }
 
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
@@ -315,6 +318,44 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   /** The status of a cookie the format refused: expired, or not ours (tampered, other key, garbage). */
   const refusedStatus = (reason: string): SessionStatus => (reason === "expired" ? "expired" : "invalid");
 
+  /** No valid flagon session: a legacy one (`migrateFrom`) when the request carries one, else an empty one. */
+  function noSession(
+    state: LoadState,
+    header: string | readonly string[],
+    status: SessionStatus,
+  ): Session<T> | Promise<Session<T>> {
+    return config.migrateFrom.length === 0 ? freshSession(state, status) : migrate(state, header, status);
+  }
+
+  /** A new session (new id, marked modified so it is committed) holding a legacy session's data. */
+  async function migrate(
+    state: LoadState,
+    header: string | readonly string[],
+    status: SessionStatus,
+  ): Promise<Session<T>> {
+    const legacy = await readLegacySession(config.migrateFrom, header, { ...state, logger });
+    if (legacy === undefined) return freshSession(state, status);
+    const data = config.schema === undefined ? legacy.data : await validate(legacy.data);
+    if (data === undefined) {
+      logger.debug?.("schema invalid", { migrateFrom: legacy.from });
+      return freshSession(state, status);
+    }
+    const session = new Session<T>({
+      id: randomToken(32),
+      isNew: true,
+      data: {},
+      flashes: [],
+      meta: freshMeta(state.now),
+      migratedFrom: legacy.from,
+    });
+    const untyped = session.untyped();
+    for (const [key, value] of Object.entries(data)) untyped.set(key, value);
+    if (legacy.permanent) session.permanent = true;
+    state.legacy = legacy;
+    Session.attach(session, owner, state, hooks);
+    return session;
+  }
+
   async function load(input: SessionInput): Promise<Session<T>> {
     const now = Date.now();
     const { header, secure: requestSecure } = readCookieHeader(input);
@@ -335,7 +376,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     // shared domain easily pass 8 KiB): readCookie is one linear pass that parses only the matching pair.
     // `maxCookieHeaderBytes` bounds what is parsed as a whole (the cookie jar), not this.
     const value = readCookie(header, name);
-    if (value === undefined || value === "") return freshSession(state, "new");
+    if (value === undefined || value === "") return noSession(state, header, "new");
     state.hadCookie = true;
 
     let id: string;
@@ -344,7 +385,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
       if (!decoded.ok) {
         logger.debug?.(decoded.reason, { cookie: name });
-        return freshSession(state, refusedStatus(decoded.reason));
+        return noSession(state, header, refusedStatus(decoded.reason));
       }
       id = randomToken(32);
       record = decoded.record;
@@ -355,7 +396,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
         const reason = verified?.reason ?? "bad-mac";
         logger.debug?.(reason, { cookie: name });
-        return freshSession(state, refusedStatus(reason));
+        return noSession(state, header, refusedStatus(reason));
       }
       if (verified.value.startsWith(ANONYMOUS_PREFIX)) {
         // An anonymous visitor's id: nothing was ever stored under it, so nothing is read. It keeps
@@ -372,7 +413,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         // (it is signed as stored), so the record ended and was forgotten.
         // Logged as a warning: with a leaked secret, ids can be minted; the status says the likely case.
         logger.warn?.("unknown session id", { cookie: name, ref: logRef(key), status: "expired" });
-        return freshSession(state, "expired");
+        return noSession(state, header, "expired");
       }
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
@@ -384,18 +425,18 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         cookie: name,
         ref: state.loadedKey && logRef(state.loadedKey),
       });
-      return freshSession(state, ended);
+      return noSession(state, header, ended);
     }
     if (revocations !== undefined && record.lifecycle?.userTag !== undefined) {
       if (await revocations.isRevoked(record.lifecycle, now)) {
         logger.debug?.("revoked", { cookie: name });
-        return freshSession(state, "revoked");
+        return noSession(state, header, "revoked");
       }
     }
     const data = config.schema === undefined ? record.data : await validate(record.data);
     if (data === undefined) {
       logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
-      return freshSession(state, "invalid");
+      return noSession(state, header, "invalid");
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
     Session.attach(session, owner, state, hooks);
@@ -478,6 +519,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   function prepare(session: Session<T>): CommitPlan {
     const state = Session.stateOf(session, owner) as LoadState | undefined;
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
+    const plan = prepareOwn(session, state);
+    return state.legacy === undefined ? plan : withLegacyExpiry(plan, state.legacy, config.cacheControl);
+  }
+
+  /** The plan of the session's own changes. */
+  function prepareOwn(session: Session<T>, state: LoadState): CommitPlan {
     const s = Session.internals(session);
     if (!s.accessed) return constantPlan(untouchedPlans, state.cookieName, false);
 

@@ -117,7 +117,7 @@ export function sessions<T extends SessionShape<T> = SessionData>(
       }
       throw error;
     }
-    if (!plan.vary && plan.setCookie === undefined) return;
+    if (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined) return;
     try {
       applyPlanToHeaders(c.res.headers, plan);
     } catch (error) {
