@@ -55,6 +55,7 @@ describe("migrateFrom", () => {
       `${legacyCookie({ user: "leo" })}; other=1`,
     );
     expect(session.migratedFrom).toBe("cookie-session");
+    expect(session.status).toBe("migrated");
     expect(session.isNew).toBe(true);
     expect(session.modified).toBe(true);
     expect(session.get("user")).toBe("leo");
@@ -71,6 +72,7 @@ describe("migrateFrom", () => {
     const next = await roundTrip(sessions, `${pairOf(lines[0]!)}; ${legacyCookie({ user: "someone else" })}`);
     expect(next.session.isNew).toBe(false);
     expect(next.session.migratedFrom).toBeUndefined();
+    expect(next.session.status).toBe("active");
     expect(next.session.get("user")).toBe("leo");
     expect(next.lines).toEqual([]);
   });
@@ -270,6 +272,7 @@ describe("migrateFrom", () => {
     );
     expect(next.session.get("user")).toBe("leo");
     expect(next.session.migratedFrom).toBeUndefined();
+    expect(next.session.status).toBe("active");
   });
 
   it("a legacy store that fails is a SessionStoreError (503), logged once without the id", async () => {
