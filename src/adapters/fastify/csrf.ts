@@ -84,7 +84,12 @@ function pluginBody(
   options: FastifyCsrfOptions,
   done: (error?: Error) => void,
 ): void {
-  fastify.addHook("preHandler", csrfPreHandler(options));
+  try {
+    fastify.addHook("preHandler", csrfPreHandler(options));
+  } catch (error) {
+    done(error as Error); // misconfiguration: `ready()` rejects
+    return;
+  }
   done();
 }
 

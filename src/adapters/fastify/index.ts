@@ -186,6 +186,17 @@ function pluginBody(
   options: FastifySessionsOptions,
   done: (error?: Error) => void,
 ): void {
+  // A misconfiguration (short secret, a decorator taken) fails registration: `ready()` rejects.
+  try {
+    install(fastify, options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+}
+
+function install(fastify: FastifyInstance, options: FastifySessionsOptions): void {
   const { core, owned, adapter } = resolveOptions(options);
   const isSecure = adapter.isSecure ?? requestIsSecure;
   const registration: Registration = { core, retryAfter: adapter.retryAfter ?? RETRY_AFTER_SECONDS };
@@ -251,7 +262,6 @@ function pluginBody(
 
   fastify.addHook("onRequest", onRequest);
   fastify.addHook("onSend", onSend);
-  done();
 }
 
 /**
