@@ -369,7 +369,13 @@ describe("flagon/fastify sessions plugin", () => {
     const app = Fastify();
     await app.register(sessions, {
       secret: SECRET,
-      store: { ...inner, kind: "server", close: async () => void (closed += 1) },
+      store: {
+        ...inner,
+        kind: "server",
+        close: async () => {
+          closed += 1;
+        },
+      },
     });
     await app.ready();
     await app.close();
