@@ -225,7 +225,8 @@ function install(fastify: FastifyInstance, options: FastifySessionsOptions): voi
   /** A commit that failed: the handler's reply is dropped and the error goes to Fastify's error handling. */
   const failed = (reply: FastifyReply, error: unknown, next: (error: Error) => void) => {
     clearHeaders(reply);
-    if (error instanceof SessionStoreError) reply.code(503);
+    // The handler's status (a redirect's 302) must not survive into the error reply.
+    reply.code(error instanceof SessionStoreError ? 503 : 500);
     next(asStoreUnavailable(error, registration.retryAfter) as Error);
   };
 
