@@ -44,6 +44,14 @@ const ALL_SERVERS = [
   "hono-bare",
   "flagon-hono-cookie",
   "flagon-hono-memory",
+  "fastify-bare",
+  "flagon-fastify-cookie",
+  "fastify-secure-session",
+  "koa-bare",
+  "flagon-koa-cookie",
+  "koa-session",
+  "node-bare",
+  "flagon-node-cookie",
 ] as const;
 /** Report order too: many users first. */
 const ALL_SCENARIOS = ["read-many", "write-many", "read", "write", "login"] as const;
@@ -135,7 +143,10 @@ function newPool(cookies: readonly string[], tag: string): Pool {
 const isBare = (server: string) => server.endsWith("-bare");
 /** A ruler, not a library: the least a sealed-cookie session can cost (bench/servers.ts); never a competitor. */
 const isFloor = (server: string) => server.endsWith("-floor");
-const frameworkOf = (server: string) => (server.includes("hono") ? "hono" : "express");
+/** The framework a server runs on (its bare ceiling is `<framework>-bare`); Express unless named. */
+const FRAMEWORKS = ["hono", "fastify", "koa", "node"] as const;
+const frameworkOf = (server: string) =>
+  FRAMEWORKS.find((framework) => server.includes(framework)) ?? "express";
 
 const serversScript = fileURLToPath(new URL("./.build/servers.mjs", import.meta.url));
 
@@ -467,7 +478,8 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   const rows = results.map((r) => {
     const bare = find(bareOf(r.server), r.scenario);
     // Competitors run on the same framework: express-session, cookie-session and iron-session are
-    // Express middleware, so flagon on Hono is compared with its bare ceiling only.
+    // Express middleware, @fastify/secure-session a Fastify plugin, koa-session Koa middleware;
+    // flagon on Hono and on plain node:http is compared with its bare ceiling only.
     const competitors = results.filter(
       (c) =>
         c.scenario === r.scenario &&
@@ -490,7 +502,7 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   const lines = [
     `# flagon benchmark — ${new Date().toISOString()}`,
     "",
-    `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${rounds} round(s) × ${duration} s per server and scenario (after a ${warmup} s warm-up), ${connections} connections, autocannon from a separate process, servers with NODE_ENV=production running compiled code (dist/). CPU µs/req is the server process's user + system time (/proc) over the measured requests. Medians over rounds. Ratios are taken within this run. "× best competitor" compares a flagon server with the fastest non-flagon library on the same framework (Hono has none); "session µs/req over bare" subtracts the bare framework's CPU µs/req.`,
+    `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${rounds} round(s) × ${duration} s per server and scenario (after a ${warmup} s warm-up), ${connections} connections, autocannon from a separate process, servers with NODE_ENV=production running compiled code (dist/). CPU µs/req is the server process's user + system time (/proc) over the measured requests. Medians over rounds. Ratios are taken within this run. "× best competitor" compares a flagon server with the fastest non-flagon library on the same framework (@fastify/secure-session on Fastify, koa-session on Koa; Hono and plain node:http have none); "session µs/req over bare" subtracts the bare framework's CPU µs/req.`,
     "",
   ];
   if (manyRun) {

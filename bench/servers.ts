@@ -346,7 +346,254 @@ async function honoServer(): Promise<void> {
   serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, (info) => console.log(`ready ${info.port}`));
 }
 
+/** Reads an urlencoded body (POST /login on servers with no body parser of their own). */
+async function readForm(req: import("node:http").IncomingMessage): Promise<Record<string, string>> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString("utf8")));
+}
+
+async function fastifyServer(): Promise<void> {
+  const { default: Fastify } = await import("fastify");
+  const { default: formbody } = await import("@fastify/formbody");
+  const app = Fastify();
+  await app.register(formbody);
+  type Body = Record<string, unknown> | undefined;
+  const html = (reply: import("fastify").FastifyReply, page: string) =>
+    reply.type("text/html; charset=utf-8").send(page);
+  if (name === "fastify-bare") {
+    app.get("/session_set", (_request, reply) => html(reply, render("Session data set successfully.", [])));
+    app.get("/session_get", (_request, reply) => html(reply, render(readMessage(undefined, undefined), [])));
+    app.post("/login", (_request, reply) => html(reply, render(undefined, [])));
+  } else if (name === "fastify-secure-session") {
+    // A non-literal specifier: its types declare `request.session` too, which flagon/fastify's
+    // declaration (same program) would contradict.
+    const specifier = "@fastify/secure-session";
+    const { default: secureSession } = (await import(specifier)) as {
+      default: import("fastify").FastifyPluginCallback<Record<string, unknown>>;
+    };
+    const { createHash } = await import("node:crypto");
+    // @fastify/secure-session takes a 32-byte libsodium key: derived from the shared bench secret.
+    await app.register(secureSession, {
+      key: createHash("sha256").update(SECRET).digest(),
+      cookieName: "session",
+      cookie: { path: "/", httpOnly: true, sameSite: "lax" },
+    });
+    type S = { get(key: string): unknown; set(key: string, value: unknown): void; regenerate(): void };
+    const sess = (request: unknown) => (request as { session: S }).session;
+    const flashes = (request: unknown): string[] => {
+      const list = (sess(request).get("flash") as string[] | undefined) ?? [];
+      if (list.length > 0) sess(request).set("flash", undefined);
+      return list;
+    };
+    app.get("/session_set", (request, reply) => {
+      sess(request).set("name", "Leo");
+      sess(request).set("message", "Hello, World!");
+      const visitor = visitorOf(request.url);
+      if (visitor !== undefined) sess(request).set("visitor", visitor);
+      return html(reply, render("Session data set successfully.", flashes(request)));
+    });
+    app.get("/session_get", (request, reply) =>
+      html(
+        reply,
+        render(readMessage(sess(request).get("name"), sess(request).get("message")), flashes(request)),
+      ),
+    );
+    app.post("/login", (request, reply) => {
+      const ok = validLogin(request.body as Body);
+      if (ok) {
+        sess(request).regenerate();
+        sess(request).set("user", "leo");
+      }
+      const list = (sess(request).get("flash") as string[] | undefined) ?? [];
+      sess(request).set("flash", [...list, ok ? "Login Successfully." : "Login Failed."]);
+      return html(reply, render(undefined, flashes(request)));
+    });
+  } else {
+    const { sessions } = await import("flagon/fastify");
+    const { cookieStore } = await import("flagon");
+    await app.register(sessions, { secret: SECRET, store: cookieStore() });
+    app.get("/session_set", (request, reply) => {
+      const session = request.session.untyped();
+      session.set("name", "Leo");
+      session.set("message", "Hello, World!");
+      const visitor = visitorOf(request.url);
+      if (visitor !== undefined) session.set("visitor", visitor);
+      return html(reply, render("Session data set successfully.", session.getFlashedMessages()));
+    });
+    app.get("/session_get", (request, reply) => {
+      const session = request.session.untyped();
+      return html(
+        reply,
+        render(readMessage(session.get("name"), session.get("message")), session.getFlashedMessages()),
+      );
+    });
+    app.post("/login", (request, reply) => {
+      const session = request.session.untyped();
+      const ok = validLogin(request.body as Body);
+      if (ok) {
+        session.regenerate();
+        session.set("user", "leo");
+      }
+      session.flash(ok ? "Login Successfully." : "Login Failed.");
+      return html(reply, render(undefined, session.getFlashedMessages()));
+    });
+  }
+  const address = await app.listen({ port, host: "127.0.0.1" });
+  console.log(`ready ${new URL(address).port}`);
+}
+
+async function koaServer(): Promise<void> {
+  const { default: Koa } = await import("koa");
+  const { bodyParser } = await import("@koa/bodyparser");
+  const app = new Koa();
+  app.use(bodyParser());
+  type Ctx = import("koa").Context;
+  type Handlers = {
+    set(ctx: Ctx, visitor: string | undefined): void;
+    get(ctx: Ctx): string;
+    login(ctx: Ctx, ok: boolean): void | Promise<void>;
+    flashes(ctx: Ctx): string[];
+  };
+  let h: Handlers;
+  if (name === "koa-session") {
+    const { default: session } = await import("koa-session");
+    app.keys = [SECRET];
+    app.use(session({ key: "session", signed: true, sameSite: "lax", httpOnly: true }, app));
+    type S = { name?: string; message?: string; visitor?: string; user?: string; flash?: string[] };
+    type KoaSession = S & { regenerate(): Promise<void> | undefined };
+    // ctx.session is flagon/koa's in this program's types: koa-session's is another object.
+    const sess = (ctx: Ctx) => (ctx as unknown as { session: KoaSession }).session;
+    h = {
+      set(ctx, visitor) {
+        sess(ctx).name = "Leo";
+        sess(ctx).message = "Hello, World!";
+        if (visitor !== undefined) sess(ctx).visitor = visitor;
+      },
+      get: (ctx) => readMessage(sess(ctx).name, sess(ctx).message),
+      async login(ctx, ok) {
+        if (ok) {
+          await sess(ctx).regenerate();
+          sess(ctx).user = "leo";
+        }
+        sess(ctx).flash = [...(sess(ctx).flash ?? []), ok ? "Login Successfully." : "Login Failed."];
+      },
+      flashes(ctx) {
+        const list = sess(ctx).flash ?? [];
+        if (list.length > 0) sess(ctx).flash = undefined;
+        return list;
+      },
+    };
+  } else if (name === "flagon-koa-cookie") {
+    const { sessions } = await import("flagon/koa");
+    const { cookieStore } = await import("flagon");
+    app.use(sessions({ secret: SECRET, store: cookieStore() }));
+    h = {
+      set(ctx, visitor) {
+        const session = ctx.session.untyped();
+        session.set("name", "Leo");
+        session.set("message", "Hello, World!");
+        if (visitor !== undefined) session.set("visitor", visitor);
+      },
+      get: (ctx) => readMessage(ctx.session.untyped().get("name"), ctx.session.untyped().get("message")),
+      login(ctx, ok) {
+        if (ok) {
+          ctx.session.regenerate();
+          ctx.session.untyped().set("user", "leo");
+        }
+        ctx.session.flash(ok ? "Login Successfully." : "Login Failed.");
+      },
+      flashes: (ctx) => ctx.session.getFlashedMessages(),
+    };
+  } else {
+    h = { set() {}, get: () => readMessage(undefined, undefined), login() {}, flashes: () => [] };
+  }
+  app.use(async (ctx) => {
+    if (ctx.method === "GET" && ctx.path === "/session_set") {
+      h.set(ctx, visitorOf(ctx.url));
+      ctx.type = "html";
+      ctx.body = render("Session data set successfully.", h.flashes(ctx));
+    } else if (ctx.method === "GET" && ctx.path === "/session_get") {
+      ctx.type = "html";
+      ctx.body = render(h.get(ctx), h.flashes(ctx));
+    } else if (ctx.method === "POST" && ctx.path === "/login") {
+      await h.login(ctx, validLogin((ctx.request as { body?: Record<string, unknown> }).body));
+      ctx.type = "html";
+      ctx.body = render(undefined, h.flashes(ctx));
+    }
+  });
+  const server = app.listen(port, "127.0.0.1", () => {
+    const address = server.address();
+    console.log(`ready ${typeof address === "object" && address ? address.port : port}`);
+  });
+}
+
+async function nodeServer(): Promise<void> {
+  const { createServer } = await import("node:http");
+  type Req = import("node:http").IncomingMessage;
+  type Res = import("node:http").ServerResponse;
+  const html = (res: Res, page: string) => {
+    res.setHeader("Content-Type", "text/html; charset=utf-8");
+    res.end(page);
+  };
+  let listener: (req: Req, res: Res) => void;
+  if (name === "node-bare") {
+    listener = (req, res) => {
+      const path = (req.url ?? "/").split("?", 1)[0];
+      if (req.method === "POST" && path === "/login") {
+        void readForm(req).then(() => html(res, render(undefined, [])));
+      } else if (path === "/session_set") {
+        html(res, render("Session data set successfully.", []));
+      } else if (path === "/session_get") {
+        html(res, render(readMessage(undefined, undefined), []));
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    };
+  } else {
+    const { withSessions } = await import("flagon/node");
+    const { cookieStore } = await import("flagon");
+    listener = withSessions({ secret: SECRET, store: cookieStore() }, async (req, res) => {
+      const session = req.session;
+      const url = req.url ?? "/";
+      const path = url.split("?", 1)[0];
+      if (req.method === "POST" && path === "/login") {
+        const ok = validLogin(await readForm(req));
+        if (ok) {
+          session.regenerate();
+          session.set("user", "leo");
+        }
+        session.flash(ok ? "Login Successfully." : "Login Failed.");
+        html(res, render(undefined, session.getFlashedMessages()));
+      } else if (path === "/session_set") {
+        session.set("name", "Leo");
+        session.set("message", "Hello, World!");
+        const visitor = visitorOf(url);
+        if (visitor !== undefined) session.set("visitor", visitor);
+        html(res, render("Session data set successfully.", session.getFlashedMessages()));
+      } else if (path === "/session_get") {
+        html(
+          res,
+          render(readMessage(session.get("name"), session.get("message")), session.getFlashedMessages()),
+        );
+      } else {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+  }
+  const server = createServer(listener);
+  server.listen(port, "127.0.0.1", () => {
+    const address = server.address();
+    console.log(`ready ${typeof address === "object" && address ? address.port : port}`);
+  });
+}
+
 if (name.includes("hono")) await honoServer();
+else if (name.includes("fastify")) await fastifyServer();
+else if (name.includes("koa")) await koaServer();
+else if (name.includes("node")) await nodeServer();
 else await expressServer();
 
 // Exit normally on signals so `--cpu-prof` profiles are written.

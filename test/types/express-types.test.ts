@@ -4,18 +4,14 @@
  * which a second, separate program proves (an augmentation is program-wide, so it cannot be shown
  * here). Template helpers in `res.locals` are always set by the middleware: callable without `!`.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import express from "express";
-import ts from "typescript";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { type ExpressSessionData, sessions } from "../../src/adapters/express/index.js";
 import type { Session } from "../../src/session/session.js";
+import { compile } from "./compile.js";
 import "./express-augmentation.js";
 
 const SECRET = "express-types-secret-0123456789abcdefghij";
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** Compile-time checks only: never called. */
 function augmented(req: express.Request, res: express.Response): void {
@@ -54,23 +50,6 @@ app.get("/", (req, res) => {
 // @ts-expect-error the session is not a plain object, even without declared keys
 app.get("/habit", (req) => { req.session.user = "leo"; });
 `;
-
-function compile(source: string): string[] {
-  const config = ts.readConfigFile(join(root, "tsconfig.json"), (path) => readFileSync(path, "utf8"));
-  const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, root);
-  // A file of the package (so "flagon/express" resolves to this checkout), kept in memory only.
-  const file = join(root, "test/types/__unaugmented_app__.ts");
-  const host = ts.createCompilerHost({ ...options, noEmit: true });
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (name) => name === file || fileExists(name);
-  host.readFile = (name) => (name === file ? source : readFile(name));
-  host.getSourceFile = (name, version, ...rest) =>
-    name === file ? ts.createSourceFile(name, source, version) : getSourceFile(name, version, ...rest);
-  const program = ts.createProgram([file], { ...options, noEmit: true }, host);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
-}
 
 describe("express types", () => {
   it("holds the compile-time checks above (checked by `npm run typecheck`, never called)", () => {

@@ -6,6 +6,7 @@ import {
   createCsrfProtection,
   csrfErrorHtml,
 } from "../../session/csrf.js";
+import { formToken } from "../kit/csrf.js";
 // `req.session`'s declaration.
 import type {} from "./types.js";
 
@@ -28,11 +29,6 @@ export interface ExpressCsrfOptions extends CsrfOptions {
 
 function defaultErrorPage(error: CsrfRejectedError, _req: Request, res: Response): void {
   res.set("Cache-Control", "no-store").type("html").send(csrfErrorHtml(error.reason));
-}
-
-function formToken(body: unknown, field: string): unknown {
-  if (typeof body !== "object" || body === null || !Object.hasOwn(body, field)) return undefined;
-  return (body as Record<string, unknown>)[field];
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   csrfErrorHtml,
 } from "../../session/csrf.js";
 import type { SessionData, SessionShape } from "../../session/session.js";
+import { isFormType } from "../kit/csrf.js";
 import type { SessionEnv } from "./types.js";
 
 /** Renders the 403 for a failed CSRF check. */
@@ -14,13 +15,6 @@ export type CsrfErrorHandler = (error: CsrfRejectedError, c: Context) => Respons
 export interface HonoCsrfOptions extends CsrfOptions {
   /** @default a small HTML "403 Forbidden" page that names the reason */
   onError?: CsrfErrorHandler;
-}
-
-const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
-
-function isForm(contentType: string | undefined): boolean {
-  const type = contentType?.split(";", 1)[0]?.trim().toLowerCase();
-  return type !== undefined && FORM_TYPES.includes(type);
 }
 
 /** The default 403 response: a small HTML page naming the reason (see `csrfErrorHtml`). */
@@ -55,7 +49,7 @@ export function csrfProtection<T extends SessionShape<T> = SessionData>(
     if (!origin.ok) return onError(origin.error, c);
     let formToken: unknown;
     // The header wins; only a form body is read (Hono caches it for the handler's parseBody()).
-    if (!headers.has(protection.headerName) && isForm(headers.get("content-type") ?? undefined)) {
+    if (!headers.has(protection.headerName) && isFormType(headers.get("content-type") ?? undefined)) {
       try {
         const body = await c.req.parseBody();
         formToken = body[protection.fieldName];

@@ -5,20 +5,28 @@
  */
 import { describe, expect, it } from "vitest";
 import { expressHarness } from "./express-harness.js";
+import { fastifyHarness } from "./fastify-harness.js";
 import { honoHarness } from "./hono-harness.js";
+import { koaHarness } from "./koa-harness.js";
+import { nodeHarness } from "./node-harness.js";
 import { paritySuite, transcript } from "./suite.js";
 
-for (const harness of [expressHarness, honoHarness]) {
+const harnesses = [expressHarness, honoHarness, fastifyHarness, koaHarness, nodeHarness];
+
+for (const harness of harnesses) {
   describe(`parity: ${harness.name}`, () => paritySuite(harness));
 }
 
-describe("parity: express and hono answer identically", () => {
+describe("parity: every adapter answers identically", () => {
   it("records the same statuses, session headers, cookie attributes and bodies", async () => {
-    const [express, hono] = await Promise.all([transcript(expressHarness), transcript(honoHarness)]);
-    expect(express.length).toBeGreaterThan(15);
-    for (let index = 0; index < express.length; index++) {
-      expect({ adapter: "express", ...express[index] }).toEqual({ adapter: "express", ...hono[index] });
+    const [reference, ...others] = await Promise.all(harnesses.map((harness) => transcript(harness)));
+    expect(reference!.length).toBeGreaterThan(15);
+    for (const [offset, steps] of others.entries()) {
+      const name = harnesses[offset + 1]!.name;
+      expect(steps).toHaveLength(reference!.length);
+      for (let index = 0; index < reference!.length; index++) {
+        expect({ adapter: name, ...steps[index] }).toEqual({ adapter: name, ...reference![index] });
+      }
     }
-    expect(express).toEqual(hono);
   });
 });
