@@ -614,11 +614,12 @@ describe("the lesson app's notice for a session that ended", () => {
     const base = await start(memoryStore(), sessionOptions);
     const b = browser(base);
     await b.get("/login");
-    const loggedInAt = Date.now();
     const page = await b.submit("/login", { username: "leo", password: "1234" });
+    // After the login's response: its session was last seen (and created) no later than this.
+    const loggedInAt = Date.now();
     expect(page.html).toContain("Logged in as <strong>leo</strong>");
     expect(page.notice).toBeUndefined();
-    await waitPast(loggedInAt, 1200);
+    await waitPast(loggedInAt, 1100);
     const expired = await b.get("/session_get");
     expect(expired.notice).toBe("Your session expired. Please log in again.");
     // Above the flashed messages, inside the page.
@@ -629,6 +630,22 @@ describe("the lesson app's notice for a session that ended", () => {
     expect(expired.panel).toBeUndefined();
     // Once: that response replaced the cookie.
     expect((await b.get("/")).notice).toBeUndefined();
+  });
+
+  it("moves last seen with activity (rolling: at most once per touchAfter)", async () => {
+    const store = memoryStore();
+    const base = await start(store, { touchAfter: 1 });
+    const core = createSessions({ secret: SECRET, store });
+    const b = browser(base);
+    await b.get("/login");
+    await b.submit("/login", { username: "leo", password: "1234" });
+    const [before] = await core.listUser("leo");
+    expect(before).toBeDefined();
+    await waitPast(before!.lastSeenAt, 1100);
+    await b.get("/");
+    const [after] = await core.listUser("leo");
+    expect(after?.ref).toBe(before?.ref);
+    expect(after!.lastSeenAt).toBeGreaterThan(before!.lastSeenAt + 1000);
   });
 
   it("says nothing to a tampered cookie or a cookie of another app, and nothing on the next pages of a live session", async () => {
