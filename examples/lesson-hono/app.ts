@@ -5,12 +5,22 @@
  */
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
-import { createSessions, parseCookies, type SessionStore, serializeCookie } from "flagon";
+import { createSessions, parseCookies, type SessionStore, SessionStoreError, serializeCookie } from "flagon";
 import { csrfProtection, type SessionVariables, sessions, templateGlobals } from "flagon/hono";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import nunjucks from "nunjucks";
+import type { LessonSessionOptions } from "../lesson/app.js";
+import {
+  type Listing,
+  listYourSessions,
+  loginMeta,
+  logOutEverywhereElse,
+  REMEMBER_ME_SECONDS,
+  sessionNotice,
+  yourSessionsPanel,
+} from "../lesson/lifecycle.js";
 import { checkLogin } from "../lesson/password.js";
 import { glimpse, SECURITY_HEADERS, urlFor } from "../lesson/shared.js";
 
@@ -23,7 +33,12 @@ export interface LessonData {
   [key: string]: unknown;
 }
 
-type LessonEnv = { Variables: SessionVariables<LessonData> };
+type LessonEnv = {
+  Variables: SessionVariables<LessonData> & {
+    /** The user's sessions for this page's "Your sessions" panel (set for pages, and after a login). */
+    yourSessions?: { listing: Listing | undefined; replaced?: string | undefined };
+  };
+};
 
 export interface LessonAppOptions {
   /** Flask's `app.secret_key`: at least 32 characters (the lesson's "Secret Key" is refused). */
@@ -39,6 +54,8 @@ export interface LessonAppOptions {
    * @default false
    */
   trustProxy?: boolean;
+  /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them). */
+  sessionOptions?: LessonSessionOptions;
 }
 
 /** Shared with the Express app: the same templates, 403 page included. */
@@ -60,15 +77,25 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
     options.trustProxy === true
       ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() === "https"
       : new URL(c.req.url).protocol === "https:";
-  const core = createSessions<LessonData>({ secret: options.secret, store: options.store });
+  // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
+  // session's 30 days count from the last visit.
+  const core = createSessions<LessonData>({
+    ...options.sessionOptions,
+    secret: options.secret,
+    store: options.store,
+    rolling: true,
+  });
+  const clientSide = options.store.kind === "client";
 
   /** A page with the session: flashes, the logged-in user, and the two panels. */
   function render(c: Context<LessonEnv>, template: string, context: object = {}, status = 200) {
     const session = c.get("session");
     const sessionCookie = core.cookieName(isSecure(c));
+    const listed = c.get("yourSessions");
     const html = env.render(template, {
       ...templateGlobals(session),
       store_description: storeDescription,
+      session_notice: sessionNotice(session.status),
       browser_cookies: Object.entries(parseCookies(c.req.header("cookie"))).map(([name, value]) =>
         name === sessionCookie
           ? { name, value: glimpse(value), session: true }
@@ -77,7 +104,15 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
       // Read at render time, so the page shows the session after this request's changes.
       server_session: () =>
         Object.entries(session.toJSON()).map(([key, value]) => ({ key, value: JSON.stringify(value) })),
-      user: () => session.get("user"),
+      // Logged in: the session is bound to a user (session.login), whatever its data holds.
+      user: () => session.userId,
+      your_sessions: () =>
+        listed === undefined
+          ? undefined
+          : yourSessionsPanel(listed.listing, session, {
+              userAgent: c.req.header("user-agent"),
+              replaced: listed.replaced,
+            }),
       ...context,
     });
     return c.html(html, status as 200);
@@ -125,9 +160,21 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
   app.use(bodyLimit({ maxSize: MAX_FORM_BYTES }));
   app.use(
     csrfProtection<LessonData>({
-      onError: (error, c) => renderError(c, "403.html", 403, { reason: error.reason }),
+      // The notice explains a refusal caused by a session that ended (a revoked one's old form).
+      onError: (error, c) =>
+        renderError(c, "403.html", 403, {
+          reason: error.reason,
+          session_notice: sessionNotice(c.get("session").status),
+        }),
     }),
   );
+  // Pages are GETs; the one POST that renders a page (login) lists them after logging in.
+  app.use(async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") {
+      c.set("yourSessions", { listing: await listYourSessions(core, c.get("session"), clientSide) });
+    }
+    await next();
+  });
 
   app.get("/", (c) =>
     render(c, "index.html", { message: "Sessions, cookies and flashed messages", intro: true }),
@@ -199,20 +246,34 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
     const username = typeof form.username === "string" ? form.username : "";
     const password = typeof form.password === "string" ? form.password : "";
     let flashMessage: string;
+    let replaced: string | undefined;
     if (await checkLogin(username, password)) {
       flashMessage = "Login Successfully.";
-      // A new session id on login, so an id planted before it is worthless (session fixation).
-      session.regenerate();
+      // The session this browser was logged in with, if any: replaced, so no longer listed.
+      if (session.userId !== undefined) replaced = session.ref;
+      // A new session id on login, so an id planted before it is worthless (session fixation), bound
+      // to the user so that it is listed under "Your sessions" with the browser it came from.
+      session.login(username, loginMeta(c.req.header("user-agent")));
+      if (form.remember === "1") session.setLifetime(REMEMBER_ME_SECONDS);
+      // Shown in the "server holds" panel, as in the lesson.
       session.set("user", username);
     } else {
       flashMessage = "Login Failed.";
     }
     session.flash(flashMessage);
+    c.set("yourSessions", { listing: await listYourSessions(core, session, clientSide), replaced });
     return render(c, "index.html");
   });
 
   app.post("/logout", (c) => {
     c.get("session").destroy();
+    return c.redirect("/", 303);
+  });
+
+  // The "Your sessions" panel's button: every other session of this user ends.
+  app.post("/logout_others", async (c) => {
+    const session = c.get("session");
+    session.flash(await logOutEverywhereElse(core, session));
     return c.redirect("/", 303);
   });
 
@@ -224,6 +285,11 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
   });
 
   app.onError((error, c) => {
+    // A store that fails in a handler (listing or ending the user's sessions): the 503 page, as Express.
+    if (error instanceof SessionStoreError) {
+      c.header("Retry-After", "5");
+      return renderError(c, "503.html", 503);
+    }
     const status = error instanceof HTTPException ? error.status : 500;
     if (status >= 500 && !production) console.error(error);
     return renderError(c, "error.html", status);

@@ -6,9 +6,25 @@
  */
 import { fileURLToPath } from "node:url";
 import express, { type NextFunction, type Request, type Response } from "express";
-import { createSessions, parseCookies, type SessionStore, SessionStoreError, serializeCookie } from "flagon";
+import {
+  createSessions,
+  parseCookies,
+  type SessionStore,
+  SessionStoreError,
+  type SessionsOptions,
+  serializeCookie,
+} from "flagon";
 import { csrfProtection, sessions } from "flagon/express";
 import nunjucks from "nunjucks";
+import {
+  type Listing,
+  listYourSessions,
+  loginMeta,
+  logOutEverywhereElse,
+  REMEMBER_ME_SECONDS,
+  sessionNotice,
+  yourSessionsPanel,
+} from "./lifecycle.js";
 import { checkLogin } from "./password.js";
 import { glimpse, SECURITY_HEADERS, urlFor } from "./shared.js";
 
@@ -31,7 +47,15 @@ export interface LessonAppOptions {
   production?: boolean;
   /** Express's `trust proxy`, for an app behind a TLS-terminating proxy. @default undefined */
   trustProxy?: string | boolean;
+  /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them). */
+  sessionOptions?: LessonSessionOptions;
 }
+
+/** The session settings the lesson apps let you change. */
+export type LessonSessionOptions = Pick<
+  SessionsOptions<unknown>,
+  "permanentLifetime" | "idleTimeout" | "absoluteTimeout" | "touchAfter"
+>;
 
 const templates = fileURLToPath(new URL("./templates", import.meta.url));
 const staticFiles = fileURLToPath(new URL("./static", import.meta.url));
@@ -61,6 +85,8 @@ export function createApp(options: LessonAppOptions): express.Express {
   // Defaults for pages rendered without a session (a 503 while the store is down).
   app.locals.get_flashed_messages = () => [];
   app.locals.store_description = options.storeDescription ?? "on the server";
+  app.locals.session_notice = undefined;
+  app.locals.your_sessions = undefined;
 
   app.use(securityHeaders);
   // Static files never touch the session: registered before it, they cost no store round trip.
@@ -69,8 +95,21 @@ export function createApp(options: LessonAppOptions): express.Express {
   // Forms are small: a bigger body is refused (413) before anything reads it. Parsed for every
   // route, because the CSRF check reads the token from the form.
   app.use(express.urlencoded({ extended: false, limit: "4kb" }));
-  const core = createSessions({ secret: options.secret, store: options.store });
+  // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
+  // session's 30 days count from the last visit.
+  const core = createSessions({
+    ...options.sessionOptions,
+    secret: options.secret,
+    store: options.store,
+    rolling: true,
+  });
+  const clientSide = options.store.kind === "client";
   app.use(sessions(core));
+  // Said once, when the request's cookie led to a session that ended (on the 403 page too: it explains it).
+  app.use((req, res, next) => {
+    res.locals.session_notice = sessionNotice(req.session.status);
+    next();
+  });
   // Every POST needs the session's token (the hidden csrf_token field of login.html and nav.html)
   // and must come from this site; anything else gets the 403 page and changes nothing.
   app.use(
@@ -79,6 +118,7 @@ export function createApp(options: LessonAppOptions): express.Express {
         // Like the error pages: no session shown, no flashed message consumed.
         res.locals.get_flashed_messages = () => [];
         res.locals.user = () => undefined;
+        res.locals.your_sessions = undefined;
         res.render("403.html", { reason: error.reason });
       },
     }),
@@ -95,7 +135,20 @@ export function createApp(options: LessonAppOptions): express.Express {
     // Read at render time, so the page shows the session after this request's changes.
     res.locals.server_session = () =>
       Object.entries(req.session.toJSON()).map(([key, value]) => ({ key, value: JSON.stringify(value) }));
-    res.locals.user = () => req.session.get("user");
+    // Logged in: the session is bound to a user (session.login), whatever its data holds.
+    res.locals.user = () => req.session.userId;
+    next();
+  });
+
+  /** The "Your sessions" panel of the page this request renders (read at render time). */
+  async function showYourSessions(req: Request, res: Response, replaced?: string): Promise<void> {
+    const listing: Listing | undefined = await listYourSessions(core, req.session, clientSide);
+    res.locals.your_sessions = () =>
+      yourSessionsPanel(listing, req.session, { userAgent: req.get("user-agent"), replaced });
+  }
+  // Pages are GETs; the one POST that renders a page (login) lists them after logging in.
+  app.use(async (req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD") await showYourSessions(req, res);
     next();
   });
 
@@ -161,20 +214,33 @@ export function createApp(options: LessonAppOptions): express.Express {
     const username = typeof req.body?.username === "string" ? req.body.username : "";
     const password = typeof req.body?.password === "string" ? req.body.password : "";
     let flashMessage: string;
+    let replaced: string | undefined;
     if (await checkLogin(username, password)) {
       flashMessage = "Login Successfully.";
-      // A new session id on login, so an id planted before it is worthless (session fixation).
-      req.session.regenerate();
+      // The session this browser was logged in with, if any: replaced, so no longer listed.
+      if (req.session.userId !== undefined) replaced = req.session.ref;
+      // A new session id on login, so an id planted before it is worthless (session fixation), bound
+      // to the user so that it is listed under "Your sessions" with the browser it came from.
+      req.session.login(username, loginMeta(req.get("user-agent")));
+      if (req.body?.remember === "1") req.session.setLifetime(REMEMBER_ME_SECONDS);
+      // Shown in the "server holds" panel, as in the lesson.
       req.session.set("user", username);
     } else {
       flashMessage = "Login Failed.";
     }
     req.session.flash(flashMessage);
+    await showYourSessions(req, res, replaced);
     res.render("index.html");
   });
 
   app.post("/logout", (req, res) => {
     req.session.destroy();
+    res.redirect(303, "/");
+  });
+
+  // The "Your sessions" panel's button: every other session of this user ends.
+  app.post("/logout_others", async (req, res) => {
+    req.session.flash(await logOutEverywhereElse(core, req.session));
     res.redirect(303, "/");
   });
 
@@ -196,6 +262,8 @@ export function createApp(options: LessonAppOptions): express.Express {
     // (res.locals.session is typed as always set by sessions(): removed, not set to undefined.)
     Reflect.deleteProperty(res.locals, "session");
     res.locals.user = () => undefined;
+    res.locals.your_sessions = undefined;
+    res.locals.session_notice = undefined;
     if (error instanceof SessionStoreError) {
       res.set("Retry-After", "5").status(503).render("503.html");
       return;

@@ -20,6 +20,10 @@ export interface LessonConfig {
   redisUrl: string;
   /** Express's `trust proxy` setting, when the app runs behind a TLS-terminating proxy. */
   trustProxy: string | undefined;
+  /** `SESSION_LIFETIME`: seconds a session lives after its last activity (flagon's `permanentLifetime`). */
+  sessionLifetime: number | undefined;
+  /** `SESSION_IDLE_TIMEOUT`: seconds of inactivity that end a session (flagon's `idleTimeout`). */
+  idleTimeout: number | undefined;
   secret: string;
   /** How the secret was found, for the start-up message. */
   secretSource: "environment" | "file" | "generated";
@@ -47,6 +51,19 @@ function readStore(value: string | undefined): StoreKind {
     );
   }
   return store;
+}
+
+/** A number of seconds from the environment (unset or empty: undefined). */
+function readSeconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds <= 0 || seconds > 400 * 86400) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `${name} must be a whole number of seconds from 1 to 34560000 (400 days), got "${value}"`,
+    );
+  }
+  return seconds;
 }
 
 /**
@@ -103,6 +120,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): LessonConfig 
     store: readStore(env.SESSION_STORE),
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
     trustProxy: env.TRUST_PROXY || undefined,
+    sessionLifetime: readSeconds("SESSION_LIFETIME", env.SESSION_LIFETIME),
+    idleTimeout: readSeconds("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT),
     ...resolveSecret(env, dataDir, production),
   };
 }

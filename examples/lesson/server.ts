@@ -1,7 +1,8 @@
 /**
  * `npm start`: the lesson app on http://127.0.0.1:3000.
  * Settings (environment): SECRET_KEY, SESSION_STORE (sqlite | memory | cookie | redis | flask),
- * REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY, NODE_ENV=production.
+ * REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY, SESSION_LIFETIME, SESSION_IDLE_TIMEOUT,
+ * NODE_ENV=production.
  */
 import { createApp } from "./app.js";
 import { serveLesson } from "./serve.js";
@@ -12,6 +13,7 @@ await serveLesson("Lesson 6 app", (config, opened) =>
     store: opened.store,
     storeDescription: opened.description,
     production: config.production,
+    sessionOptions: { permanentLifetime: config.sessionLifetime, idleTimeout: config.idleTimeout },
     trustProxy: config.trustProxy,
   }).listen(config.port, config.host),
 );

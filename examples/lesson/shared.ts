@@ -11,6 +11,7 @@ export const ENDPOINTS: Readonly<Record<string, string>> = {
   cookie_delete: "/cookies_delete",
   login: "/login",
   logout: "/logout",
+  logout_others: "/logout_others",
 };
 
 /** Flask's `url_for(endpoint, **values)` for templates; `url_for('static', filename='x.css')` too. */

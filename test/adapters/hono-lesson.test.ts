@@ -23,6 +23,9 @@ import { sqliteStore } from "../../src/stores/sqlite.js";
 import { browser, type Page } from "../helpers/lesson-browser.js";
 
 const SECRET = "lesson-hono-test-secret-0123456789abcdefghij";
+const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const SAFARI_ON_IOS =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
 
 let dataDir: string;
 beforeAll(() => {
@@ -213,6 +216,28 @@ describe("the Hono lesson app", () => {
     expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
   });
 
+  it("answers the 503 page when listing the user's sessions fails, as the Express app does", async () => {
+    const inner = memoryStore();
+    const store: ServerStore = {
+      kind: "server",
+      get: (key) => inner.get(key),
+      apply: (key, changes) => inner.apply(key, changes),
+      destroy: (key) => inner.destroy(key),
+      listUser: async () => {
+        throw new SessionStoreError("session store read failed");
+      },
+      revoke: (key) => inner.revoke!(key),
+    };
+    for (const base of [await startHono(store), await startExpress(store)]) {
+      const b = browser(base);
+      await b.get("/login");
+      const page = await b.submit("/login", { username: "leo", password: "1234" });
+      expect(page.status).toBe(503);
+      expect(page.h1).toBe("Sessions are unavailable right now");
+      expect(page.headers.get("retry-after")).toBe("5");
+    }
+  });
+
   it("answers an oversized form with the error page (413), before the CSRF check reads it", async () => {
     const base = await startHono(memoryStore());
     const response = await fetch(`${base}/login`, {
@@ -246,7 +271,9 @@ describe("the Hono and Express lesson apps", () => {
       // Express writes a "See Other. Redirecting to /" body for redirects; browsers never show it.
       html: (page.status >= 300 && page.status < 400 ? "" : page.html)
         .replace(/name="csrf_token" value="[^"]+"/g, 'name="csrf_token" value="<token>"')
-        .replace(/<code>[^<]*…[^<]*<\/code>/g, "<code><glimpse></code>"),
+        .replace(/<code>[^<]*…[^<]*<\/code>/g, "<code><glimpse></code>")
+        // The "Your sessions" panel's exact times (their text, "just now", is compared).
+        .replace(/<time datetime="[^"]+" title="[^"]+">/g, "<time>"),
     };
   }
 
@@ -279,5 +306,53 @@ describe("the Hono and Express lesson apps", () => {
     const express = await walk(await startExpress(memoryStore()));
     expect(hono.map((page) => page.name)).toEqual(express.map((page) => page.name));
     for (let index = 0; index < hono.length; index++) expect(hono[index]).toEqual(express[index]);
+  });
+
+  /** Two browsers logged in as leo: the "Your sessions" panel, "Log out everywhere else", the notices. */
+  async function walkTwoBrowsers(base: string, store: "server" | "client") {
+    const laptop = browser(base, { userAgent: FIREFOX_ON_WINDOWS });
+    const phone = browser(base, { userAgent: SAFARI_ON_IOS });
+    const pages: Array<[string, Page]> = [];
+    const step = async (name: string, page: Promise<Page>) => pages.push([name, await page]);
+    await step("laptop login form", laptop.get("/login"));
+    await step(
+      "laptop login, remembered",
+      laptop.submit("/login", { username: "leo", password: "1234", remember: "1" }),
+    );
+    await step("phone login form", phone.get("/login"));
+    await step("phone login", phone.submit("/login", { username: "leo", password: "1234" }));
+    await step("laptop home, two sessions", laptop.get("/"));
+    await step("laptop 404 with the panel", laptop.get("/no-such-page"));
+    await step("laptop logs out everywhere else", laptop.submit("/logout_others", {}));
+    await step("laptop home after", laptop.get("/"));
+    if (store === "server") {
+      // The phone's page still has its form: the post is refused, and says why.
+      await step("phone's stale logout", phone.submit("/logout", {}));
+      await step("phone home once logged out", phone.get("/login"));
+      await step("phone home, notice gone", phone.get("/"));
+    }
+    return pages.map(([name, page]) => ({ name, ...normalise(page) }));
+  }
+
+  it.each([
+    ["server", () => memoryStore()],
+    ["client", () => cookieStore()],
+  ] as const)("render the same session panel and notices (%s store)", async (kind, makeStore) => {
+    const hono = await walkTwoBrowsers(await startHono(makeStore()), kind);
+    const express = await walkTwoBrowsers(await startExpress(makeStore()), kind);
+    expect(hono.map((page) => page.name)).toEqual(express.map((page) => page.name));
+    for (let index = 0; index < hono.length; index++) expect(hono[index]).toEqual(express[index]);
+    const page = (name: string) => hono.find((entry) => entry.name === name)?.html ?? "";
+    // What the walk compared is the panel and the notices, not two empty pages.
+    if (kind === "server") {
+      expect(page("laptop home, two sessions")).toContain(
+        'Firefox on Windows <span class="tag">this browser</span>',
+      );
+      expect(page("laptop home, two sessions")).toContain("<td>Safari on iOS</td>");
+      expect(page("laptop 404 with the panel")).toContain("Log out everywhere else");
+      expect(page("phone's stale logout")).toContain("You were logged out from another browser.");
+    } else {
+      expect(page("laptop home, two sessions")).toContain("a cookie store keeps no list of sessions");
+    }
   });
 });

@@ -54,6 +54,28 @@ describe("lesson app configuration", () => {
     );
   });
 
+  it("reads SESSION_LIFETIME and SESSION_IDLE_TIMEOUT (seconds); unset, flagon's defaults apply", () => {
+    expect(loadConfig({}, cwd)).toMatchObject({ sessionLifetime: undefined, idleTimeout: undefined });
+    expect(
+      loadConfig(
+        { SESSION_LIFETIME: "86400", SESSION_IDLE_TIMEOUT: "1800", SECRET_KEY: "k".repeat(40) },
+        cwd,
+      ),
+    ).toMatchObject({ sessionLifetime: 86400, idleTimeout: 1800 });
+  });
+
+  it.each([
+    ["SESSION_LIFETIME", "0"],
+    ["SESSION_LIFETIME", "1.5"],
+    ["SESSION_LIFETIME", "34560001"],
+    ["SESSION_IDLE_TIMEOUT", "-30"],
+    ["SESSION_IDLE_TIMEOUT", "30m"],
+  ])("rejects %s=%s", (name, value) => {
+    expect(() => loadConfig({ [name]: value, SECRET_KEY: "k".repeat(40) }, cwd)).toThrow(
+      expect.objectContaining({ code: "ERR_INVALID_OPTION", message: expect.stringContaining(name) }),
+    );
+  });
+
   it("rejects an unknown SESSION_STORE", () => {
     expect(() => loadConfig({ SESSION_STORE: "mongo", SECRET_KEY: "k".repeat(40) }, cwd)).toThrow(
       /SESSION_STORE/,

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../examples/lesson/app.js";
+import { createApp, type LessonSessionOptions } from "../../examples/lesson/app.js";
+import { describeDevice, loginMeta, shownTime } from "../../examples/lesson/lifecycle.js";
 import { checkLogin, DEMO_USER, verifyPassword } from "../../examples/lesson/password.js";
 import { flaskCookieStore } from "../../src/flask/index.js";
 import {
@@ -23,6 +24,11 @@ import { browser, type Page } from "../helpers/lesson-browser.js";
 
 const SECRET = "lesson-integration-test-secret-0123456789abcdef";
 const REDIS_PREFIX = `flagon-lesson-test:${process.pid}:`;
+const CHROME_ON_LINUX =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const SAFARI_ON_IOS =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+const FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 let dataDir: string;
 beforeAll(() => {
@@ -44,23 +50,24 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-async function start(store: SessionStore): Promise<string> {
-  const server = createApp({ secret: SECRET, store, storeDescription: "in the test's store" }).listen(
-    0,
-    "127.0.0.1",
-  );
+async function start(store: SessionStore, sessionOptions?: LessonSessionOptions): Promise<string> {
+  const server = createApp({
+    secret: SECRET,
+    store,
+    storeDescription: "in the test's store",
+    sessionOptions,
+  }).listen(0, "127.0.0.1");
   servers.push(server);
   await once(server, "listening");
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+const unique = () => Math.random().toString(36).slice(2);
+/** Each call a store of its own (tests of one user's sessions must not see the other tests' logins). */
 const stores: Array<[string, () => SessionStore]> = [
   ["memory", () => memoryStore()],
-  [
-    "sqlite",
-    () => sqliteStore({ path: join(dataDir, `sessions-${Math.random().toString(36).slice(2)}.db`) }),
-  ],
-  ["redis", () => redisStore({ url: "redis://127.0.0.1:6379", prefix: REDIS_PREFIX })],
+  ["sqlite", () => sqliteStore({ path: join(dataDir, `sessions-${unique()}.db`) })],
+  ["redis", () => redisStore({ url: "redis://127.0.0.1:6379", prefix: `${REDIS_PREFIX}${unique()}:` })],
   ["cookie", () => cookieStore()],
   ["flask", () => flaskCookieStore({ secretKey: SECRET })],
 ];
@@ -80,6 +87,189 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     base = await start(store);
     return browser(base);
   }
+
+  /** The app on a store of its own, for the tests of leo's sessions; `browser(userAgent)` opens a browser. */
+  async function lifecycleApp() {
+    const own = makeStore();
+    storesToClose.push(own);
+    const url = await start(own);
+    base = url;
+    return {
+      store: own,
+      core: createSessions({ secret: SECRET, store: own }),
+      browser: (userAgent: string) => browser(url, { userAgent }),
+    };
+  }
+  const storesToClose: SessionStore[] = [];
+  afterEach(async () => {
+    for (const own of storesToClose.splice(0)) if (own.kind === "server") await own.close?.();
+  });
+
+  /** Opens the login form and logs in as leo (remembered or not). */
+  async function logIn(b: ReturnType<typeof browser>, remember = false) {
+    await b.get("/login");
+    return b.submit("/login", { username: "leo", password: "1234", ...(remember ? { remember: "1" } : {}) });
+  }
+  const sessionLine = (page: Page) =>
+    page.headers.getSetCookie().find((line) => line.startsWith(`${sessionCookie}=`));
+
+  it("POST /login records the browser it came from; Remember me for 30 days makes the cookie last 30 days", async () => {
+    const { core, browser: open } = await lifecycleApp();
+    const laptop = open(CHROME_ON_LINUX);
+    const form = await laptop.get("/login");
+    expect(form.html).toContain(
+      '<label class="remember"><input type="checkbox" name="remember" value="1" /> Remember me for 30 days</label>',
+    );
+    const forgotten = await logIn(laptop);
+    expect(forgotten.flashes).toEqual(["Login Successfully."]);
+    // Not remembered: a browser-session cookie, as before.
+    expect(sessionLine(forgotten)).not.toMatch(/Max-Age|Expires/i);
+    const phone = open(SAFARI_ON_IOS);
+    const remembered = await logIn(phone, true);
+    expect(remembered.flashes).toEqual(["Login Successfully."]);
+    expect(sessionLine(remembered)).toMatch(/; Max-Age=2592000;/);
+    const kept = (await phone.cookie(sessionCookie))?.expiryTime() ?? 0;
+    expect(kept - Date.now()).toBeGreaterThan(30 * 86400_000 - 60_000);
+    expect(kept - Date.now()).toBeLessThanOrEqual(30 * 86400_000);
+    // The login survives the next request, and the user is kept in the data the lesson shows.
+    const home = await phone.get("/");
+    expect(home.html).toContain("Logged in as <strong>leo</strong>");
+    expect(home.html).toContain("<code>user</code></td><td><code>&quot;leo&quot;</code>");
+    if (store.kind === "server") {
+      const listed = await core.listUser("leo");
+      expect(listed.map((entry) => entry.meta.device)).toEqual(["Chrome on Linux", "Safari on iOS"]);
+      // Remembered: the server keeps it 30 days too; the other one the default 31 days of inactivity.
+      expect(listed[1]!.expiresAt - Date.now()).toBeGreaterThan(30 * 86400_000 - 60_000);
+      expect(listed[1]!.expiresAt - Date.now()).toBeLessThanOrEqual(30 * 86400_000);
+      expect(Number(listed[0]!.meta.signedInAt)).toBeLessThanOrEqual(Date.now());
+    }
+  });
+
+  it("a visitor who is not logged in sees no session panel and no notice", async () => {
+    const b = await app();
+    for (const page of [await b.get("/"), await b.get("/login"), await b.get("/session_set")]) {
+      expect(page.panel).toBeUndefined();
+      expect(page.notice).toBeUndefined();
+    }
+    const failed = await b.submit("/login", { username: "leo", password: "wrong" });
+    expect(failed.panel).toBeUndefined();
+  });
+
+  if (kind === "memory" || kind === "sqlite" || kind === "redis") {
+    it("Your sessions lists every browser logged in as leo; Log out everywhere else ends the others, which are told once", async () => {
+      const { core, browser: open } = await lifecycleApp();
+      const laptop = open(CHROME_ON_LINUX);
+      const phone = open(SAFARI_ON_IOS);
+      const tablet = open(FIREFOX_ON_WINDOWS);
+      // The login page itself lists the sessions, this one included (not stored until the response).
+      const first = await logIn(laptop);
+      expect(first.yourSessions).toEqual([
+        { device: "Chrome on Linux", current: true, signedIn: "just now", lastSeen: "just now" },
+      ]);
+      // Alone: nothing else to log out of.
+      expect(first.panel).not.toContain("Log out everywhere else");
+      await logIn(phone, true);
+      await logIn(tablet);
+
+      const home = await laptop.get("/");
+      expect(home.yourSessions).toEqual([
+        { device: "Chrome on Linux", current: true, signedIn: "just now", lastSeen: "just now" },
+        { device: "Safari on iOS", current: false, signedIn: "just now", lastSeen: "just now" },
+        { device: "Firefox on Windows", current: false, signedIn: "just now", lastSeen: "just now" },
+      ]);
+      expect(home.panel).toMatch(
+        /<form action="\/logout_others" method="POST" class="inline">\s*<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>\s*<button type="submit">Log out everywhere else<\/button>/,
+      );
+      // Each browser sees itself as "this browser"; the panel is on every page, 404 included.
+      expect((await phone.get("/no-such-page")).yourSessions.map((row) => row.current)).toEqual([
+        false,
+        true,
+        false,
+      ]);
+      // No ref, id or token of another session in the page.
+      for (const entry of await core.listUser("leo")) expect(home.html).not.toContain(entry.ref);
+
+      // CSRF-protected like the other forms: without the page's token, nothing ends.
+      const forged = await laptop.post("/logout_others", {});
+      expect(forged.status).toBe(403);
+      expect((await core.listUser("leo")).length).toBe(3);
+
+      const out = await laptop.submit("/logout_others", {});
+      expect(out.status).toBe(303);
+      expect(out.headers.get("location")).toBe("/");
+      const after = await laptop.get("/");
+      expect(after.flashes).toEqual(["Logged out everywhere else: 2 other sessions ended."]);
+      expect(after.html).toContain("Logged in as <strong>leo</strong>");
+      expect(after.yourSessions).toEqual([
+        { device: "Chrome on Linux", current: true, signedIn: "just now", lastSeen: "just now" },
+      ]);
+      expect((await core.listUser("leo")).map((entry) => entry.meta.device)).toEqual(["Chrome on Linux"]);
+
+      // The phone's next page says why it is logged out, once.
+      const told = await phone.get("/");
+      expect(told.notice).toBe("You were logged out from another browser.");
+      expect(told.html).not.toContain("Logged in as");
+      expect(told.panel).toBeUndefined();
+      expect((await phone.get("/")).notice).toBeUndefined();
+      // The tablet's old page posts its logout form: refused (its token was the ended session's), and told why.
+      const stale = await tablet.submit("/logout", {});
+      expect(stale.status).toBe(403);
+      expect(stale.notice).toBe("You were logged out from another browser.");
+      expect((await tablet.get("/")).notice).toBeUndefined();
+
+      // Once alone, there is no other session to end.
+      const again = await laptop.submit("/logout_others", {});
+      expect(again.status).toBe(303);
+      expect((await laptop.get("/")).flashes).toEqual(["There was no other session to end."]);
+    });
+
+    it("logging in again in the same browser replaces its session in the list; logging out removes it", async () => {
+      const { core, browser: open } = await lifecycleApp();
+      const laptop = open(CHROME_ON_LINUX);
+      const phone = open(SAFARI_ON_IOS);
+      await logIn(phone);
+      await logIn(laptop);
+      const relogin = await logIn(laptop);
+      expect(relogin.yourSessions.map((row) => [row.device, row.current])).toEqual([
+        ["Safari on iOS", false],
+        ["Chrome on Linux", true],
+      ]);
+      expect((await laptop.get("/")).yourSessions).toHaveLength(2);
+      expect(await core.listUser("leo")).toHaveLength(2);
+      await laptop.submit("/logout", {});
+      expect((await phone.get("/")).yourSessions.map((row) => row.device)).toEqual(["Safari on iOS"]);
+    });
+  } else {
+    it("a cookie store keeps no list: the panel says so in one line, and Log out everywhere else ends nothing", async () => {
+      const { browser: open } = await lifecycleApp();
+      const laptop = open(CHROME_ON_LINUX);
+      const page = await logIn(laptop);
+      expect(page.panel).toContain(
+        "Your session lives in this browser&#39;s cookie: a cookie store keeps no list of sessions.",
+      );
+      expect(page.yourSessions).toEqual([]);
+      expect(page.panel).not.toContain("Log out everywhere else");
+      // Posted anyway (the form of a server-store page, say): answered, not a 500.
+      const out = await laptop.submit("/logout_others", {});
+      expect(out.status).toBe(303);
+      const home = await laptop.get("/");
+      expect(home.flashes).toEqual(["This session store keeps no list of sessions to end."]);
+      expect(home.html).toContain("Logged in as <strong>leo</strong>");
+    });
+  }
+
+  it("/session_delete clears the session's data, not its login (POST /logout does that)", async () => {
+    const { browser: open } = await lifecycleApp();
+    const laptop = open(CHROME_ON_LINUX);
+    await logIn(laptop);
+    await laptop.get("/session_set");
+    const deleted = await laptop.get("/session_delete");
+    expect(deleted.html).toContain("An empty session.");
+    expect(deleted.html).toContain("Logged in as <strong>leo</strong>");
+    expect((await laptop.get("/")).html).toContain("Logged in as <strong>leo</strong>");
+    await laptop.submit("/logout", {});
+    expect((await laptop.get("/")).html).not.toContain("Logged in as");
+  });
 
   it("GET /session_set stores name and message; GET /session_get reads them back", async () => {
     const b = await app();
@@ -407,6 +597,168 @@ describe("the lesson app", () => {
     expect(() => createApp({ secret: "Secret Key", store: memoryStore() })).toThrow(
       expect.objectContaining({ code: "ERR_SECRET_TOO_SHORT" }),
     );
+  });
+});
+
+describe("the lesson app's notice for a session that ended", () => {
+  /** Waits until `ms` have passed since `since` (a lower bound: a slow machine only waits longer). */
+  const waitPast = async (since: number, ms: number) => {
+    while (Date.now() - since <= ms) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+
+  it.each([
+    ["its lifetime (SESSION_LIFETIME)", { permanentLifetime: 1 }],
+    ["the idle timeout (SESSION_IDLE_TIMEOUT)", { idleTimeout: 1 }],
+    ["the absolute timeout", { absoluteTimeout: 1 }],
+  ] as const)("says once that the session expired, after %s", async (_name, sessionOptions) => {
+    const base = await start(memoryStore(), sessionOptions);
+    const b = browser(base);
+    await b.get("/login");
+    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    // After the login's response: its session was last seen (and created) no later than this.
+    const loggedInAt = Date.now();
+    expect(page.html).toContain("Logged in as <strong>leo</strong>");
+    expect(page.notice).toBeUndefined();
+    await waitPast(loggedInAt, 1100);
+    const expired = await b.get("/session_get");
+    expect(expired.notice).toBe("Your session expired. Please log in again.");
+    // Above the flashed messages, inside the page.
+    expect(expired.html).toMatch(
+      /<main>\s*<p class="notice" role="status">Your session expired\. Please log in again\.<\/p>/,
+    );
+    expect(expired.html).not.toContain("Logged in as");
+    expect(expired.panel).toBeUndefined();
+    // Once: that response replaced the cookie.
+    expect((await b.get("/")).notice).toBeUndefined();
+  });
+
+  it("moves last seen with activity (rolling: at most once per touchAfter)", async () => {
+    const store = memoryStore();
+    const base = await start(store, { touchAfter: 1 });
+    const core = createSessions({ secret: SECRET, store });
+    const b = browser(base);
+    await b.get("/login");
+    await b.submit("/login", { username: "leo", password: "1234" });
+    const [before] = await core.listUser("leo");
+    expect(before).toBeDefined();
+    await waitPast(before!.lastSeenAt, 1100);
+    await b.get("/");
+    const [after] = await core.listUser("leo");
+    expect(after?.ref).toBe(before?.ref);
+    expect(after!.lastSeenAt).toBeGreaterThan(before!.lastSeenAt + 1000);
+  });
+
+  it("says nothing to a tampered cookie or a cookie of another app, and nothing on the next pages of a live session", async () => {
+    const base = await start(memoryStore());
+    for (const cookie of ["sid=garbage", "sid=v1.mx6gmsjs..QjZQY2pqZXBDVXV6d1RibWZpb1V6WkFaTUdfZUJO.x"]) {
+      const html = await (await fetch(`${base}/`, { headers: { cookie } })).text();
+      expect(html).not.toContain('class="notice"');
+    }
+    const b = browser(base);
+    await b.get("/login");
+    await b.submit("/login", { username: "leo", password: "1234" });
+    for (const path of ["/", "/session_set", "/session_get", "/login"])
+      expect((await b.get(path)).notice).toBeUndefined();
+  });
+});
+
+describe("the lesson app's session panel with a store that cannot list", () => {
+  /** A server store with the 0.1 contract only: no listUser, no revoke. */
+  function basicStore(inner = memoryStore(), failing = { listUser: false }): ServerStore {
+    const store: ServerStore = {
+      kind: "server",
+      get: (key) => inner.get(key),
+      apply: (key, changes) => inner.apply(key, changes),
+      destroy: (key) => inner.destroy(key),
+    };
+    if (failing.listUser) {
+      store.listUser = async () => {
+        throw new SessionStoreError("session store read failed");
+      };
+      store.revoke = (key) => inner.revoke!(key);
+    }
+    return store;
+  }
+
+  it("says the store keeps no list, and Log out everywhere else ends nothing", async () => {
+    const base = await start(basicStore());
+    const b = browser(base);
+    await b.get("/login");
+    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    expect(page.status).toBe(200);
+    expect(page.panel).toContain("This session store keeps no list of sessions.");
+    await b.submit("/logout_others", {});
+    expect((await b.get("/")).flashes).toEqual(["This session store keeps no list of sessions to end."]);
+  });
+
+  it("answers the 503 page when listing the sessions fails", async () => {
+    const base = await start(basicStore(memoryStore(), { listUser: true }));
+    const b = browser(base);
+    await b.get("/login");
+    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    expect(page.status).toBe(503);
+    expect(page.h1).toBe("Sessions are unavailable right now");
+    expect(page.headers.get("retry-after")).toBe("5");
+  });
+});
+
+describe("the lesson's device descriptions", () => {
+  it.each([
+    [CHROME_ON_LINUX, "Chrome on Linux"],
+    [SAFARI_ON_IOS, "Safari on iOS"],
+    [FIREFOX_ON_WINDOWS, "Firefox on Windows"],
+    [
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+      "Safari on macOS",
+    ],
+    [
+      "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+      "Edge on Windows",
+    ],
+    [
+      "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36",
+      "Chrome on Android",
+    ],
+    [
+      "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0 Mobile/15E148 Safari/604.1",
+      "Chrome on iPadOS",
+    ],
+    [
+      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/126.0.0.0 Safari/537.36",
+      "Headless Chrome on Linux",
+    ],
+    ["curl/8.5.0", "curl"],
+    ["node", "node"],
+    ["python-requests/2.31", "python-requests"],
+    ["", "Unknown browser"],
+    [undefined, "Unknown browser"],
+    ["   \u00e9\u00e9 ", "Unknown browser"],
+  ])("%s → %s", (userAgent, device) => {
+    expect(describeDevice(userAgent)).toBe(device);
+  });
+
+  it("is at most 60 printable characters, whatever the header holds", () => {
+    const device = describeDevice(`${"x".repeat(500)}\u0000<script>`);
+    expect(device.length).toBeLessThanOrEqual(60);
+    expect(device).toMatch(/^[\x20-\x7e]*…?$/);
+    // login() refuses meta over 1024 characters: a 60-character device and a timestamp always fit.
+    expect(JSON.stringify(loginMeta("z".repeat(10_000))).length).toBeLessThan(200);
+  });
+
+  it("shows times relative to now, with the exact time beside them", () => {
+    const now = Date.UTC(2026, 4, 1, 9, 30, 45);
+    expect(shownTime(now - 59_000, now)).toEqual({
+      iso: "2026-05-01T09:29:46.000Z",
+      utc: "2026-05-01 09:29 UTC",
+      text: "just now",
+    });
+    expect(shownTime(now - 60_000, now).text).toBe("1 minute ago");
+    expect(shownTime(now - 59 * 60_000, now).text).toBe("59 minutes ago");
+    expect(shownTime(now - 2 * 3600_000, now).text).toBe("2 hours ago");
+    expect(shownTime(now - 86400_000, now).text).toBe("1 day ago");
+    expect(shownTime(now - 30 * 86400_000, now).text).toBe("30 days ago");
+    // A clock a little ahead elsewhere never says "in the future".
+    expect(shownTime(now + 5000, now).text).toBe("just now");
   });
 });
 
