@@ -20,5 +20,17 @@ export {
   type StandardSchemaLike,
 } from "./options.js";
 export { applyPlanToHeaders, applyPlanToResponse, type CommitPlan, mergeVary } from "./plan.js";
-export { RESERVED_PREFIX, Session, type SessionData, type SessionShape } from "./session.js";
-export { createSessions, type SessionInput, type Sessions, storeKey } from "./sessions.js";
+export {
+  RESERVED_PREFIX,
+  Session,
+  type SessionData,
+  type SessionShape,
+  type SessionStatus,
+} from "./session.js";
+export {
+  createSessions,
+  type SessionInput,
+  type Sessions,
+  storeKey,
+  type UserSession,
+} from "./sessions.js";

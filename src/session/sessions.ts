@@ -93,6 +93,8 @@ export interface UserSession {
   lastSeenAt: number;
   /** When it ends unless used again (idle and absolute timeouts included). */
   expiresAt: number;
+  /** When `login()` happened (a session may have begun earlier, as an anonymous visit). */
+  loginAt: number;
   /** What the app passed to `login(userId, meta)`. */
   meta: Record<string, string>;
 }
@@ -770,6 +772,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         createdAt: meta.createdAt,
         lastSeenAt: meta.lastSeenAt,
         expiresAt: validUntil(meta),
+        loginAt: meta.lifecycle?.loginAt ?? meta.createdAt,
         meta: { ...(meta.lifecycle?.meta ?? {}) },
       }))
       .sort((a, b) => a.createdAt - b.createdAt);

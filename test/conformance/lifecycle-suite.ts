@@ -170,6 +170,7 @@ export function describeLifecycleConformance(name: string, makeStore: () => Prom
         expect(listed.map((entry) => entry.meta.device).sort()).toEqual(["device-0", "device-1", "device-2"]);
         for (const entry of listed) {
           expect(entry.createdAt).toBeLessThanOrEqual(entry.lastSeenAt);
+          expect(entry.loginAt).toBeGreaterThanOrEqual(entry.createdAt);
           expect(entry.expiresAt).toBeGreaterThan(Date.now());
         }
       } else {
