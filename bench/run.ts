@@ -10,14 +10,14 @@
  * pool of POOL_SIZE distinct sessions built on that server, so no per-cookie cache or hot record helps.
  * The single-cookie scenarios (read, write, login) follow.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import { build } from "esbuild";
+import { compile, root, serversScript } from "./compile.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -97,7 +97,7 @@ const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const duration = Number(args.duration ?? (quick ? 1 : 4));
 const warmup = quick ? 0.3 : 1.5;
 const connections = Number(args.connections);
-const root = fileURLToPath(new URL("..", import.meta.url));
+
 const sqliteDir = "/tmp/flagon-bench";
 
 interface Running {
@@ -147,27 +147,6 @@ const isFloor = (server: string) => server.endsWith("-floor");
 const FRAMEWORKS = ["hono", "fastify", "koa", "node"] as const;
 const frameworkOf = (server: string) =>
   FRAMEWORKS.find((framework) => server.includes(framework)) ?? "express";
-
-const serversScript = fileURLToPath(new URL("./.build/servers.mjs", import.meta.url));
-
-/**
- * Servers run compiled code, as users deploy it: flagon from dist/ (tsc), the server script through
- * esbuild without keepNames. Running the sources through tsx would bill flagon for tsx's per-call
- * `__name` helper (an Object.defineProperty per nested function), which no competitor pays.
- */
-async function compile(): Promise<void> {
-  execFileSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
-  await build({
-    entryPoints: [fileURLToPath(new URL("./servers.ts", import.meta.url))],
-    outfile: serversScript,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    bundle: true,
-    logLevel: "warning",
-  });
-}
 
 function startServer(name: string): Promise<Running> {
   return new Promise((resolve, reject) => {
