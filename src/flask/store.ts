@@ -184,6 +184,7 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
       return {
         ok: true,
         stale: opened.keyIndex > 0,
+        keyIndex: opened.keyIndex,
         record: {
           data,
           flashes,

@@ -587,6 +587,11 @@ export class Session<T extends SessionShape<T> = SessionData> {
     return session instanceof Session && session.#owner === owner ? session.#ownerState : undefined;
   }
 
+  /** @internal the status, read without marking the session accessed (no `Vary` for an event). */
+  static statusOf<T extends SessionShape<T>>(session: Session<T>): SessionStatus {
+    return session.#status;
+  }
+
   /** @internal a destroyed session's post-logout flashes, if any. */
   static pendingAfterDestroy<T extends SessionShape<T>>(session: Session<T>): FlashMessage[] {
     return session.#destroyed ? session.#addedFlashes : [];

@@ -149,6 +149,8 @@ export type ClientDecodeResult =
       record: SessionRecord;
       /** Verified with a fallback secret: the core re-issues the cookie with the current one. */
       stale: boolean;
+      /** Which secret verified it (0: the current one), for `onEvent`. @default stale ? 1 : 0 */
+      keyIndex?: number;
     }
   | {
       ok: false;
