@@ -454,7 +454,15 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return noSession(state, header, ended);
     }
     if (revocations !== undefined && record.lifecycle?.userTag !== undefined) {
-      if (await revocations.isRevoked(record.lifecycle, now)) {
+      let revoked: boolean;
+      try {
+        revoked = await revocations.isRevoked(record.lifecycle, now);
+      } catch (error) {
+        if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
+        state.unavailable = true;
+        return freshSession(state, "unavailable");
+      }
+      if (revoked) {
         logger.debug?.("revoked", { cookie: name });
         return noSession(state, header, "revoked");
       }
