@@ -5,6 +5,7 @@ import { readCookie } from "../cookie/parse.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
+import { TaggedValueError, tagValue, untagValue } from "../flask/tagged-values.js";
 import { memoryStore } from "../stores/memory.js";
 import type {
   ChangeSet,
@@ -264,7 +265,26 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return match;
     },
     userTag,
+    tagged: config.tagged,
   };
+
+  /** The data as the store keeps it: with `codec: "tagged"`, each value in its tagged-JSON form. */
+  const storedEntries = (data: ReadonlyMap<string, unknown>): Array<readonly [string, unknown]> =>
+    config.tagged ? Array.from(data, ([key, value]) => [key, tagValue(value)] as const) : [...data];
+  const storedRecord = (data: ReadonlyMap<string, unknown>): Record<string, unknown> =>
+    Object.fromEntries(config.tagged ? storedEntries(data) : data);
+  /** The values a store read back (`codec: "tagged"`); undefined when a tag is malformed (not ours). */
+  function readStored(data: Record<string, unknown>): SessionData | undefined {
+    if (!config.tagged) return data;
+    const out: SessionData = Object.create(null);
+    try {
+      for (const key of Object.keys(data)) out[key] = untagValue(data[key]);
+    } catch (error) {
+      if (error instanceof TaggedValueError) return undefined;
+      throw error;
+    }
+    return out;
+  }
   const revocations: Revocations | undefined =
     config.revocations === undefined
       ? undefined
@@ -467,9 +487,11 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         return noSession(state, header, "revoked");
       }
     }
-    const data = config.schema === undefined ? record.data : await validate(record.data);
+    const stored = readStored(record.data);
+    const data = config.schema === undefined || stored === undefined ? stored : await validate(stored);
     if (data === undefined) {
-      logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
+      const why = stored === undefined ? "bad tagged value" : "schema invalid";
+      logger.debug?.(why, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
       return noSession(state, header, "invalid");
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
@@ -724,14 +746,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
 
     if (store.kind === "client") {
-      const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
+      const record: SessionRecord = { ...meta, data: storedRecord(s.data), flashes: remainingFlashes };
       return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
     }
 
     const key = state.loadedKey!;
     const changes: ChangeSet = {
       clear: s.cleared,
-      set: [...s.sets],
+      set: storedEntries(s.sets),
       delete: [...s.deletes],
       flashAdd: [...s.addedFlashes],
       flashConsume: [...s.consumedIds],
@@ -759,13 +781,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
   ): string {
-    const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
+    const record: SessionRecord = { ...meta, data: storedRecord(data), flashes };
     const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
     if (store.kind === "server") {
       const changes: ChangeSet = {
         clear: true,
-        set: [...data],
+        set: storedEntries(data),
         delete: [],
         flashAdd: flashes,
         flashConsume: [],

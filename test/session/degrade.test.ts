@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createSessions, type Session, type SessionEvent } from "../../src/index.js";
+import { cookieStore, createSessions, type Session, type SessionEvent } from "../../src/index.js";
 import {
   Browser,
   captureLogger,
@@ -80,6 +80,30 @@ describe('onStoreUnavailable: "degrade"', () => {
     expect(session.get("user")).toBe("leo");
     // A write the handler asked for still fails.
     await expect(browser.request((s) => s.set("n", 1))).rejects.toBeInstanceOf(SessionStoreError);
+  });
+
+  it("degrades a cookie session whose revocation check the store cannot answer", async () => {
+    const clock = useClock();
+    const revocations = failingStore();
+    const sessions = createSessions({
+      secret: SECRET,
+      store: cookieStore(),
+      revocations,
+      revocationCheckInterval: 1,
+      onStoreUnavailable: "degrade",
+      logger: captureLogger().logger,
+    });
+    const browser = new Browser(sessions);
+    await browser.request((session) => session.login("leo"));
+    clock.advance(5_000);
+    revocations.fail.get = true;
+    const { session, setCookie } = await browser.request();
+    expect(session.status).toBe("unavailable");
+    expect(session.userId).toBeUndefined();
+    expect(setCookie).toEqual([]);
+    revocations.fail.get = false;
+    clock.advance(5_000);
+    expect((await browser.request()).session.userId).toBe("leo");
   });
 
   it('is off by default: "fail" rejects the load', async () => {
