@@ -79,6 +79,8 @@ interface Answer {
   path: string;
   status: number;
   notice: boolean;
+  /** The page read the session's data back ("Leo. Hello, World!."). */
+  readBack: boolean;
   setCookie: boolean;
   /** Redis was known to be down when the request was sent. */
   down: boolean;
@@ -112,6 +114,7 @@ function traffic(base: string, cookies: string[], state: { down: boolean }) {
         path,
         status: response.status,
         notice: html.includes(UNAVAILABLE_NOTICE),
+        readBack: html.includes("Leo. Hello, World!."),
         setCookie: response.headers.getSetCookie().some((line) => line.startsWith("sid=")),
         down,
       });
@@ -181,6 +184,37 @@ describe.skipIf(!hasRedisBinaries()).each(apps)("the %s lesson app while its Red
     for (const answer of refused) expect(answer.setCookie).toBe(false);
     // The outage was reported (once per failed request: the apps give no logger).
     expect(warn).toHaveBeenCalled();
+  }, 60_000);
+
+  it('"degrade" with a stalled Redis (socket open, no answers): pages answer 200 after the timeout', async () => {
+    const base = await start(app, {});
+    const cookies = await visitors(base);
+    const state = { down: false };
+    const load = traffic(base, cookies, state);
+    await until("traffic", () => load.answers.length >= 40);
+    state.down = true;
+    redis.pause();
+    const stalledAt = Date.now();
+    const outageStart = load.answers.length;
+    try {
+      await until("a degraded read", () =>
+        load.answers.slice(outageStart).some((answer) => answer.path === "/session_get" && answer.notice),
+      );
+      await until("two seconds stalled", () => Date.now() - stalledAt >= 2_000);
+    } finally {
+      redis.resume();
+    }
+    state.down = false;
+    const back = load.answers.length;
+    // The visitors' cookies survived: their sessions read back once Redis answers again.
+    await until("a session read after Redis answers", () =>
+      load.answers.slice(back).some((answer) => answer.path === "/session_get" && answer.readBack),
+    );
+    await load.stop();
+    for (const answer of load.answers) {
+      if (answer.path === WRITE) expect([200, 503]).toContain(answer.status);
+      else expect({ path: answer.path, status: answer.status }).toEqual({ path: answer.path, status: 200 });
+    }
   }, 60_000);
 
   it('"fail": pages that read a session answer 503 within the deadline, and recover', async () => {
