@@ -4,6 +4,7 @@
  * codes, so they can go to any metrics backend as they are (docs/operations.md).
  */
 import type { SessionLogger } from "./options.js";
+import type { CommitPlan } from "./plan.js";
 import type { SessionStatus } from "./session.js";
 
 /** Time spent in the store by one load or commit, in milliseconds (`performance.now()` resolution). */
@@ -79,4 +80,22 @@ export function cookieBytesOf(line: string | undefined): number {
   const end = line.indexOf(";");
   // Values are base64url and dots (ASCII): the length is the byte count; the "=" is not counted.
   return (end < 0 ? line.length : end) - 1;
+}
+
+/** The plan, reporting a `commit` event once its write (if any) has finished. */
+export function withCommitEvent(plan: CommitPlan, emit: (event: SessionEvent) => void): CommitPlan {
+  const cookieBytes = cookieBytesOf(plan.setCookie);
+  const write = plan.write;
+  if (write === undefined) {
+    emit({ type: "commit", wrote: plan.setCookie !== undefined, cookieBytes, store: undefined });
+    return plan;
+  }
+  return {
+    ...plan,
+    write: async () => {
+      const started = performance.now();
+      await write();
+      emit({ type: "commit", wrote: true, cookieBytes, store: { ms: performance.now() - started } });
+    },
+  };
 }

@@ -5,7 +5,6 @@ import { readCookie } from "../cookie/parse.js";
 import { randomToken } from "../crypto/random.js";
 import { createSigner } from "../crypto/signer.js";
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
-import { TaggedValueError, tagValue, untagValue } from "../flask/tagged-values.js";
 import { memoryStore } from "../stores/memory.js";
 import type {
   ChangeSet,
@@ -16,7 +15,8 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
-import { cookieBytesOf, type EventSink, eventSink, type SessionEvent } from "./events.js";
+import { refusedWritePlan, skippingTouch } from "./degrade.js";
+import { type EventSink, eventSink, withCommitEvent } from "./events.js";
 import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
 import {
   MAX_COOKIE_LIFETIME,
@@ -36,6 +36,7 @@ import {
   type SessionStatus,
 } from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
+import { readStored, storedEntries, storedRecord } from "./values.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
@@ -268,23 +269,6 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     tagged: config.tagged,
   };
 
-  /** The data as the store keeps it: with `codec: "tagged"`, each value in its tagged-JSON form. */
-  const storedEntries = (data: ReadonlyMap<string, unknown>): Array<readonly [string, unknown]> =>
-    config.tagged ? Array.from(data, ([key, value]) => [key, tagValue(value)] as const) : [...data];
-  const storedRecord = (data: ReadonlyMap<string, unknown>): Record<string, unknown> =>
-    Object.fromEntries(config.tagged ? storedEntries(data) : data);
-  /** The values a store read back (`codec: "tagged"`); undefined when a tag is malformed (not ours). */
-  function readStored(data: Record<string, unknown>): SessionData | undefined {
-    if (!config.tagged) return data;
-    const out: SessionData = Object.create(null);
-    try {
-      for (const key of Object.keys(data)) out[key] = untagValue(data[key]);
-    } catch (error) {
-      if (error instanceof TaggedValueError) return undefined;
-      throw error;
-    }
-    return out;
-  }
   const revocations: Revocations | undefined =
     config.revocations === undefined
       ? undefined
@@ -487,7 +471,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         return noSession(state, header, "revoked");
       }
     }
-    const stored = readStored(record.data);
+    const stored = readStored(record.data, config.tagged);
     const data = config.schema === undefined || stored === undefined ? stored : await validate(stored);
     if (data === undefined) {
       const why = stored === undefined ? "bad tagged value" : "schema invalid";
@@ -552,21 +536,6 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return found;
   }
 
-  /**
-   * "degrade": a write the request did not ask for (a rolling touch, a re-issue under the current
-   * secret) that the store refuses is skipped: the same id stays valid, so the page is still served.
-   */
-  function skippingTouch(plan: CommitPlan): CommitPlan {
-    const write = plan.write!;
-    return {
-      ...plan,
-      write: () =>
-        write().catch((error: unknown) => {
-          if (!(error instanceof SessionStoreError)) throw error;
-        }),
-    };
-  }
-
   /** One store call, run in order by the plan's `write`. */
   type Step = () => Promise<void>;
 
@@ -590,31 +559,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   function prepare(session: Session<T>): CommitPlan {
     const state = Session.stateOf(session, owner) as LoadState | undefined;
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
-    let plan = state.unavailable ? unavailablePlan(session, state) : prepareOwn(session, state);
+    let plan = !state.unavailable
+      ? prepareOwn(session, state)
+      : session.modified
+        ? refusedWritePlan(state.cookieName)
+        : constantPlan(readPlans, state.cookieName, true);
     if (state.legacy !== undefined) plan = withLegacyExpiry(plan, state.legacy, config.cacheControl);
     if (config.degrade && plan.write !== undefined && !session.modified) plan = skippingTouch(plan);
     return emit === undefined ? plan : withCommitEvent(plan, emit);
-  }
-
-  /**
-   * The plan of a session the store could not load ("degrade"): a read sends nothing (the visitor's
-   * cookie survives the outage); a write fails as a store failure would, and nothing is stored or sent.
-   */
-  function unavailablePlan(session: Session<T>, state: LoadState): CommitPlan {
-    if (!session.modified) return constantPlan(readPlans, state.cookieName, true);
-    return {
-      write: () =>
-        Promise.reject(
-          new SessionStoreError(
-            "session store unavailable: this request wrote to a session the store could not load; nothing was written",
-            { code: "ERR_STORE_UNAVAILABLE" },
-          ),
-        ),
-      setCookie: undefined,
-      cookieName: state.cookieName,
-      vary: true,
-      cacheControl: undefined,
-    };
   }
 
   /** The plan of the session's own changes. */
@@ -746,14 +698,18 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
 
     if (store.kind === "client") {
-      const record: SessionRecord = { ...meta, data: storedRecord(s.data), flashes: remainingFlashes };
+      const record: SessionRecord = {
+        ...meta,
+        data: storedRecord(s.data, config.tagged),
+        flashes: remainingFlashes,
+      };
       return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
     }
 
     const key = state.loadedKey!;
     const changes: ChangeSet = {
       clear: s.cleared,
-      set: storedEntries(s.sets),
+      set: storedEntries(s.sets, config.tagged),
       delete: [...s.deletes],
       flashAdd: [...s.addedFlashes],
       flashConsume: [...s.consumedIds],
@@ -781,13 +737,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
   ): string {
-    const record: SessionRecord = { ...meta, data: storedRecord(data), flashes };
+    const record: SessionRecord = { ...meta, data: storedRecord(data, config.tagged), flashes };
     const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
     if (store.kind === "server") {
       const changes: ChangeSet = {
         clear: true,
-        set: storedEntries(data),
+        set: storedEntries(data, config.tagged),
         delete: [],
         flashAdd: flashes,
         flashConsume: [],
@@ -1016,24 +972,6 @@ function asStoreError(error: unknown, operation: string, reporter: Reporter): Se
     reporter.emit?.({ type: "storeError", code: storeError.code, operation: operation as StoreOperation });
   }
   return storeError;
-}
-
-/** The plan, reporting a `commit` event once its write (if any) has finished. */
-function withCommitEvent(plan: CommitPlan, emit: (event: SessionEvent) => void): CommitPlan {
-  const cookieBytes = cookieBytesOf(plan.setCookie);
-  const write = plan.write;
-  if (write === undefined) {
-    emit({ type: "commit", wrote: plan.setCookie !== undefined, cookieBytes, store: undefined });
-    return plan;
-  }
-  return {
-    ...plan,
-    write: async () => {
-      const started = performance.now();
-      await write();
-      emit({ type: "commit", wrote: true, cookieBytes, store: { ms: performance.now() - started } });
-    },
-  };
 }
 
 /** Runs a plan's store calls in order (a write before the delete it makes safe). */

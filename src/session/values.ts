@@ -5,6 +5,8 @@
  * Sets, BigInts and Uint8Arrays are kept (src/flask/tagged-values.ts); everything else is refused.
  */
 import { SessionValueError } from "../errors.js";
+import { TaggedValueError, tagValue, untagValue } from "../flask/tagged-values.js";
+import type { SessionData } from "./session.js";
 
 /** Deeper values are refused: Flask's writer stops at 500 levels, and recursion must stay bounded. */
 const MAX_DEPTH = 500;
@@ -209,4 +211,29 @@ export function checkSessionValue(root: string, value: unknown, tagged: boolean)
   else if (problem.what.startsWith("an instance of"))
     hint = " (it would read back as a plain object, without its class)";
   throw new SessionValueError(`session.set(${JSON.stringify(root)}, …): ${where} is ${problem.what}${hint}`);
+}
+
+/** The data as the store keeps it: with `codec: "tagged"`, each value in its tagged-JSON form. */
+export function storedEntries(
+  data: ReadonlyMap<string, unknown>,
+  tagged: boolean,
+): Array<readonly [string, unknown]> {
+  return tagged ? Array.from(data, ([key, value]) => [key, tagValue(value)] as const) : [...data];
+}
+
+export function storedRecord(data: ReadonlyMap<string, unknown>, tagged: boolean): Record<string, unknown> {
+  return Object.fromEntries(tagged ? storedEntries(data, true) : data);
+}
+
+/** The values a store read back (`codec: "tagged"`: untagged); undefined when a tag is malformed (not ours). */
+export function readStored(data: Record<string, unknown>, tagged: boolean): SessionData | undefined {
+  if (!tagged) return data;
+  const out: SessionData = Object.create(null);
+  try {
+    for (const key of Object.keys(data)) out[key] = untagValue(data[key]);
+  } catch (error) {
+    if (error instanceof TaggedValueError) return undefined;
+    throw error;
+  }
+  return out;
 }
