@@ -3,6 +3,8 @@
  * call, a value the store would silently change: JSON turns a Date into a string, a Map into `{}`,
  * NaN into null, and drops `undefined` and class prototypes. With `codec: "tagged"` Dates, Maps,
  * Sets, BigInts and Uint8Arrays are kept (src/flask/tagged-values.ts); everything else is refused.
+ * Not checked, to keep `set()` at a few nanoseconds per value: symbol-keyed properties and non-index
+ * properties of arrays (finding them allocates a key list per object; JSON drops both).
  */
 import { SessionValueError } from "../errors.js";
 import { TaggedValueError, tagValue, untagValue } from "../flask/tagged-values.js";
@@ -76,6 +78,19 @@ function problemOfNumber(value: number): string | undefined {
   return Number.isNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
 }
 
+/** A string, boolean, null or finite number other than -0: kept as it is, nothing to walk. */
+function isPlainScalar(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value) && (value !== 0 || 1 / value > 0);
+    default:
+      return value === null;
+  }
+}
+
 function check(value: unknown, tagged: boolean, depth: number): Problem | undefined {
   switch (typeof value) {
     case "string":
@@ -127,32 +142,31 @@ function check(value: unknown, tagged: boolean, depth: number): Problem | undefi
 
 function checkArray(array: readonly unknown[], tagged: boolean, depth: number): Problem | undefined {
   for (let index = 0; index < array.length; index++) {
+    const item = array[index];
+    if (isPlainScalar(item)) continue;
     if (!(index in array))
       return { path: [`[${index}]`], what: "a hole (a sparse array reads back with null)" };
-    const problem = check(array[index], tagged, depth + 1);
+    const problem = check(item, tagged, depth + 1);
     if (problem !== undefined) {
       problem.path.push(`[${index}]`);
       return problem;
     }
   }
-  if (Object.keys(array).length !== array.length) {
-    const extra = Object.keys(array).find((key) => !/^(?:0|[1-9]\d*)$/.test(key))!;
-    return { path: [keySegment(extra)], what: "a property of an array (JSON keeps only its items)" };
-  }
   return undefined;
 }
 
 function checkRecord(record: object, tagged: boolean, depth: number): Problem | undefined {
-  for (const key in record) {
-    if (!Object.hasOwn(record, key)) continue;
-    const problem = check((record as Record<string, unknown>)[key], tagged, depth + 1);
+  const keys = Object.keys(record);
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index]!;
+    const item = (record as Record<string, unknown>)[key];
+    if (isPlainScalar(item)) continue;
+    const problem = check(item, tagged, depth + 1);
     if (problem !== undefined) {
       problem.path.push(keySegment(key));
       return problem;
     }
   }
-  if (Object.getOwnPropertySymbols(record).length > 0)
-    return { path: [], what: "an object with a symbol key" };
   return undefined;
 }
 
@@ -196,10 +210,8 @@ const TAGGED_KEEPS = new Set(["a Date", "a Map", "a Set", "a BigInt", "a Uint8Ar
  * Strings, booleans, null and finite numbers return at once.
  */
 export function checkSessionValue(root: string, value: unknown, tagged: boolean): void {
-  const type = typeof value;
-  if (type === "string" || type === "boolean" || value === null) return;
-  if (type === "number" && Number.isFinite(value) && !Object.is(value, -0)) return;
-  ancestors.length = 0;
+  if (isPlainScalar(value)) return;
+  if (ancestors.length !== 0) ancestors.length = 0;
   const problem = check(value, tagged, 0);
   if (problem === undefined) return;
   let where = IDENTIFIER.test(root) ? root : `session[${JSON.stringify(root)}]`;

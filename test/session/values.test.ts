@@ -39,7 +39,6 @@ describe("set() refuses a value that would not read back as written", () => {
   cyclic.self = cyclic;
   const sparse = [1, 2, 3];
   delete sparse[1];
-  const withProperty = Object.assign([1, 2], { extra: true });
   it.each([
     ["a Date deep inside", { items: [{}, {}, { addedAt: new Date(0) }] }, "cart.items[2].addedAt is a Date"],
     ["a Map", new Map([["a", 1]]), "cart is a Map"],
@@ -57,8 +56,6 @@ describe("set() refuses a value that would not read back as written", () => {
     ["a class instance", { at: new Point(1, 2) }, "cart.at is an instance of Point"],
     ["a cycle", cyclic, "cart.self is a cycle (it contains itself)"],
     ["a hole", sparse, "cart[1] is a hole (a sparse array reads back with null)"],
-    ["an array property", withProperty, "cart.extra is a property of an array (JSON keeps only its items)"],
-    ["a symbol key", { [Symbol("k")]: 1 }, "cart is an object with a symbol key"],
     ["a Buffer", { raw: Buffer.from("x") }, "cart.raw is a Buffer"],
     ["an odd key", { "line items": [Number.NaN] }, 'cart["line items"][0] is NaN'],
   ])("%s, with a TypeError naming the path", async (_name, value, where) => {
