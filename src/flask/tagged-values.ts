@@ -99,6 +99,9 @@ export function tagValue(value: unknown): unknown {
   for (const tag of TAGS) {
     if (tag.check(value)) return { [tag.key]: tag.toJSON(value as never) };
   }
+  // A class the store keeps itself (Flask's tuples, Markup, UUIDs) goes to it as it is.
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const key in value) {
     if (Object.hasOwn(value, key)) setOwn(out, key, tagValue((value as Record<string, unknown>)[key]));

@@ -57,6 +57,8 @@ export interface SessionHooks {
   userTag(userId: string): string;
   /** `codec: "tagged"`: Dates, Maps, Sets, BigInts and Uint8Arrays are values too. */
   readonly tagged?: boolean;
+  /** Prototypes of classes the store keeps as they are (`ClientStore.keepsClasses`). */
+  readonly keeps?: ReadonlySet<object>;
 }
 
 /** Everything the core knows about a session when it hands it to the handler. */
@@ -331,7 +333,8 @@ export class Session<T extends SessionShape<T> = SessionData> {
   set<K extends keyof T & string>(key: K, value: Exclude<T[K], undefined>): this;
   set(key: string, value: unknown): this {
     assertUserKey(key);
-    checkSessionValue(key, value, this.#hooks?.tagged === true);
+    const hooks = this.#hooks;
+    checkSessionValue(key, value, hooks?.tagged === true, hooks?.keeps);
     this.#writable();
     // Setting a key to the primitive it already holds changes nothing: no write, no new cookie
     // (as express-session and cookie-session, which compare before saving). Objects always count.

@@ -267,6 +267,10 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     },
     userTag,
     tagged: config.tagged,
+    keeps:
+      store.kind === "client" && store.keepsClasses !== undefined
+        ? new Set(store.keepsClasses.map((type) => type.prototype as object))
+        : undefined,
   };
 
   const revocations: Revocations | undefined =

@@ -15,6 +15,8 @@ const MAX_DEPTH = 500;
 
 /** Ancestors of the value being checked, for cycles. Checks are synchronous, so one array serves all. */
 const ancestors: object[] = [];
+/** Prototypes of the classes the store keeps as they are (Flask's tuples…), for the current check. */
+let storeKeeps: ReadonlySet<object> | undefined;
 
 /** What is wrong with a value, and where (path segments from the root, innermost last). */
 interface Problem {
@@ -125,7 +127,10 @@ function check(value: unknown, tagged: boolean, depth: number): Problem | undefi
     if (proto === Map.prototype) container = "map";
     else if (proto === Set.prototype) container = "set";
   }
-  if (container === undefined) return { path: [], what: describeObject(object) };
+  if (container === undefined) {
+    if (storeKeeps?.has(Object.getPrototypeOf(object))) return undefined;
+    return { path: [], what: describeObject(object) };
+  }
   // No closure or try/finally per object: checkSessionValue resets the stack if a getter threw.
   ancestors.push(object);
   const problem =
@@ -207,11 +212,18 @@ const TAGGED_KEEPS = new Set(["a Date", "a Map", "a Set", "a BigInt", "a Uint8Ar
 /**
  * Throws `SessionValueError` (a `TypeError`, code `ERR_VALUE_NOT_SERIALIZABLE`) when `value` would not
  * read back equal from the store: `session.set("cart", …): cart.items[2].addedAt is a Date`.
+ * `keeps`: prototypes of the classes the store itself keeps (`ClientStore.keepsClasses`).
  * Strings, booleans, null and finite numbers return at once.
  */
-export function checkSessionValue(root: string, value: unknown, tagged: boolean): void {
+export function checkSessionValue(
+  root: string,
+  value: unknown,
+  tagged: boolean,
+  keeps?: ReadonlySet<object>,
+): void {
   if (isPlainScalar(value)) return;
   if (ancestors.length !== 0) ancestors.length = 0;
+  storeKeeps = keeps;
   const problem = check(value, tagged, 0);
   if (problem === undefined) return;
   let where = IDENTIFIER.test(root) ? root : `session[${JSON.stringify(root)}]`;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { flaskCookieStore } from "../../src/flask/index.js";
+import { FlaskMarkup, FlaskTuple, FlaskUUID, flaskCookieStore } from "../../src/flask/index.js";
 import {
   cookieStore,
   createSessions,
@@ -248,6 +248,20 @@ const values = fc.oneof(
   },
   { weight: 1, arbitrary: tricky },
 );
+
+describe.each(["json", "tagged"] as const)('Flask\'s own types (codec "%s")', (codec) => {
+  it("are kept by the Flask store, and refused by the others", async () => {
+    const value = {
+      pair: FlaskTuple.of(1, "a"),
+      html: new FlaskMarkup("<b>hi</b>"),
+      id: new FlaskUUID("12345678123456781234567812345678"),
+    };
+    const flaskResult = await roundTrip(coreFor(flaskCookieStore({ secretKey: SECRET }), codec), value);
+    expect("value" in flaskResult && same(flaskResult.value, value)).toBe(true);
+    const memory = await createSessions({ secret: SECRET, codec }).load({ headers: {} });
+    expect(() => memory.set("v", value)).toThrow('session.set("v", …): v.pair is an instance of FlaskTuple');
+  });
+});
 
 describe.each(["json", "tagged"] as const)('values through every store (codec "%s")', (codec) => {
   it("Date, Map, Set, BigInt and Uint8Array read back as written, or set() refuses them", async () => {
