@@ -200,6 +200,57 @@ try {
   console.warn(`notice: skipping src/cookie cases (${(error as Error).message.split("\n")[0]})`);
 }
 
+// The session core's request path: what onEvent and the set() value check cost (nothing when unset).
+const sessionsModulePath = "../src/session/sessions.js";
+const memoryModulePath = "../src/stores/memory.js";
+try {
+  const { createSessions } = (await import(
+    sessionsModulePath
+  )) as typeof import("../src/session/sessions.js");
+  const { memoryStore } = (await import(memoryModulePath)) as typeof import("../src/stores/memory.js");
+  const secret = "s".repeat(40);
+  const plain = createSessions({ secret, store: memoryStore() });
+  let events = 0;
+  const observed = createSessions({ secret, store: memoryStore(), onEvent: () => void events++ });
+  async function cookieOf(core: typeof plain): Promise<Headers> {
+    const first = await core.load(new Headers());
+    first.set("user", "leo");
+    const out = new Headers();
+    await core.commit(first, out);
+    const line = out.get("set-cookie")!;
+    return new Headers({ cookie: line.slice(0, line.indexOf(";")) });
+  }
+  const plainHeaders = await cookieOf(plain);
+  const observedHeaders = await cookieOf(observed);
+  const readOnce = async (core: typeof plain, headers: Headers) => {
+    const session = await core.load(headers);
+    session.get("user");
+    const plan = core.prepare(session);
+    if (plan.write !== undefined) await plan.write();
+    return plan;
+  };
+  const small = { id: 12, name: "leo", tags: ["a", "b"], at: 1_700_000_000_000, ok: true };
+  const scratch = await plain.load(new Headers());
+  cases.push(
+    {
+      group: "session",
+      name: "load+prepare, memory store, read",
+      async: true,
+      run: () => readOnce(plain, plainHeaders),
+    },
+    {
+      group: "session",
+      name: "load+prepare, memory store, read, onEvent",
+      async: true,
+      run: () => readOnce(observed, observedHeaders),
+    },
+    { group: "session", name: "session.set(key, string)", run: () => scratch.set("k", "value") },
+    { group: "session", name: "session.set(key, small object)", run: () => scratch.set("o", small) },
+  );
+} catch (error) {
+  console.warn(`notice: skipping session cases (${(error as Error).message.split("\n")[0]})`);
+}
+
 // ---- harness ------------------------------------------------------------------------------------------
 interface Timing {
   wallNs: number;

@@ -42,6 +42,15 @@ export class FlagonError extends Error {
     this.name = new.target.name;
     this.code = code;
   }
+
+  /** `SessionValueError` is a TypeError (a value of the wrong kind) and still one of flagon's errors. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class `instanceof` asks about (ConfigError, CookieError… inherit this method).
+    // biome-ignore lint/complexity/noThisInStatic: the subclass, not FlagonError, is meant
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    // biome-ignore lint/complexity/noThisInStatic: only FlagonError itself counts SessionValueError in
+    return this === FlagonError && value instanceof SessionValueError;
+  }
 }
 
 /** Misconfiguration: thrown when a factory runs, before any request. */
@@ -62,6 +71,20 @@ export class SessionStoreError extends FlagonError {
     options?: FlagonErrorOptions & { code?: "ERR_STORE_UNAVAILABLE" | "ERR_STORE_FAILED" },
   ) {
     super(options?.code ?? "ERR_STORE_UNAVAILABLE", message, options);
+  }
+}
+
+/**
+ * A session value that would not read back as written (`session.set`, `flash`, `login` meta): a
+ * `TypeError`, as for any argument of the wrong type, with the stable code the other errors carry;
+ * `instanceof FlagonError` holds too.
+ * The message names the path: `session.set("cart", …): cart.items[2].addedAt is a Date`.
+ */
+export class SessionValueError extends TypeError {
+  readonly code: FlagonErrorCode = "ERR_VALUE_NOT_SERIALIZABLE";
+  constructor(message: string) {
+    super(message);
+    this.name = "SessionValueError";
   }
 }
 

@@ -80,6 +80,8 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
   // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
   // session's 30 days count from the last visit.
   const core = createSessions<LessonData>({
+    // A store outage leaves the pages that need no session working (the notice says so); a write is a 503.
+    onStoreUnavailable: "degrade",
     ...options.sessionOptions,
     secret: options.secret,
     store: options.store,

@@ -47,14 +47,14 @@ export interface LessonAppOptions {
   production?: boolean;
   /** Express's `trust proxy`, for an app behind a TLS-terminating proxy. @default undefined */
   trustProxy?: string | boolean;
-  /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them). */
+  /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them), the outage policy. */
   sessionOptions?: LessonSessionOptions;
 }
 
 /** The session settings the lesson apps let you change. */
 export type LessonSessionOptions = Pick<
   SessionsOptions<unknown>,
-  "permanentLifetime" | "idleTimeout" | "absoluteTimeout" | "touchAfter"
+  "permanentLifetime" | "idleTimeout" | "absoluteTimeout" | "touchAfter" | "onStoreUnavailable"
 >;
 
 const templates = fileURLToPath(new URL("./templates", import.meta.url));
@@ -98,6 +98,8 @@ export function createApp(options: LessonAppOptions): express.Express {
   // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
   // session's 30 days count from the last visit.
   const core = createSessions({
+    // A store outage leaves the pages that need no session working (the notice says so); a write is a 503.
+    onStoreUnavailable: "degrade",
     ...options.sessionOptions,
     secret: options.secret,
     store: options.store,

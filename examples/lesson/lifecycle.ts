@@ -70,6 +70,9 @@ export function sessionNotice(status: SessionStatus): string | undefined {
       return "Your session expired. Please log in again.";
     case "revoked":
       return "You were logged out from another browser.";
+    case "unavailable":
+      // onStoreUnavailable "degrade": the page is served without the session; writing to it answers 503.
+      return "The session store is unavailable: pages load without your session until it is back; logging in and changes to the session are refused meanwhile.";
     default:
       return undefined;
   }

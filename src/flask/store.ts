@@ -22,7 +22,7 @@ import {
   openFlaskCookie,
 } from "./cookie.js";
 import { setOwn } from "./json.js";
-import { FlaskMarkup, FlaskTuple } from "./types.js";
+import { FlaskMarkup, FlaskTuple, FlaskUUID } from "./types.js";
 
 /** Flask's reserved session keys (flask/helpers.py `flash`, flask/sessions.py `permanent`). */
 const FLASHES_KEY = "_flashes";
@@ -168,6 +168,8 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
     kind: "client",
     defaultCookieName: FLASK_COOKIE_NAME,
     ownsKeys: true,
+    // Read back as these classes (a FlaskFloat reads back as a number: not listed).
+    keepsClasses: [FlaskTuple, FlaskMarkup, FlaskUUID],
 
     decode(value, context): ClientDecodeResult {
       const opened = openFlaskCookie(value, keys, { maxAge, now: context.now });
@@ -184,6 +186,7 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
       return {
         ok: true,
         stale: opened.keyIndex > 0,
+        keyIndex: opened.keyIndex,
         record: {
           data,
           flashes,

@@ -11,6 +11,14 @@ export {
   DEFAULT_CSRF_HEADER,
   DEFAULT_SAFE_METHODS,
 } from "./csrf.js";
+export type {
+  CommitEvent,
+  LoadEvent,
+  SessionEvent,
+  SessionEventListener,
+  StoreErrorEvent,
+  StoreTiming,
+} from "./events.js";
 export type { FlashOptions } from "./flash.js";
 export {
   DEFAULT_PERMANENT_LIFETIME,

@@ -10,6 +10,7 @@ import { Keyring } from "../crypto/keyring.js";
 import { ConfigError, CookieError } from "../errors.js";
 import type { LegacyReader } from "../migrate/reader.js";
 import type { ServerStore, SessionStore } from "../stores/types.js";
+import type { SessionEventListener } from "./events.js";
 import { checkLegacyReaders } from "./migrate.js";
 
 /** Flask's PERMANENT_SESSION_LIFETIME: 31 days, in seconds. */
@@ -120,6 +121,27 @@ export interface SessionsOptions<T> {
    * @default []
    */
   migrateFrom?: readonly LegacyReader[];
+  /**
+   * Called synchronously with an event per load, commit and store failure (`SessionEvent`): statuses,
+   * timings, cookie sizes and which secret verified the cookie, never an id, a cookie value or data.
+   * For metrics (docs/operations.md). A listener that throws never breaks a request.
+   * @default undefined (nothing is measured)
+   */
+  onEvent?: SessionEventListener;
+  /**
+   * What a request gets when the store cannot answer its load: `"fail"` answers 503; `"degrade"` gives
+   * the handler an empty session with `status` `"unavailable"` (pages that need no login keep working),
+   * a write to it answers 503 at commit, and no `Set-Cookie` is sent, so the visitor's cookie survives
+   * the outage. @default "fail"
+   */
+  onStoreUnavailable?: "fail" | "degrade";
+  /**
+   * How session values are kept. `"json"`: JSON values only; `set()` refuses anything that would not
+   * read back equal (a Date, a Map, NaN, undefined inside an object…) with a TypeError naming the path.
+   * `"tagged"`: also `Date`, `Map`, `Set`, `BigInt` and `Uint8Array`, as tagged JSON, in every store.
+   * @default "json"
+   */
+  codec?: "json" | "tagged";
 }
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
@@ -152,6 +174,9 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "revocations",
   "revocationCheckInterval",
   "migrateFrom",
+  "onEvent",
+  "onStoreUnavailable",
+  "codec",
 ]);
 
 /** express-session spells the cookie name at the top level. */
@@ -185,6 +210,9 @@ export interface ResolvedOptions<T> {
   readonly revocations: ServerStore | undefined;
   readonly revocationCheckIntervalMs: number;
   readonly migrateFrom: readonly LegacyReader[];
+  readonly onEvent: SessionEventListener | undefined;
+  readonly degrade: boolean;
+  readonly tagged: boolean;
 }
 
 function positiveSeconds(name: string, value: number | undefined, fallback?: number): number | undefined {
@@ -461,7 +489,26 @@ export function resolveOptions<T>(
     }
   }
 
+  const onEvent = own(options, "onEvent");
+  if (onEvent !== undefined && typeof onEvent !== "function") {
+    throw new ConfigError("ERR_INVALID_OPTION", `onEvent must be a function, got ${describe(onEvent)}`);
+  }
+  const onStoreUnavailable = own(options, "onStoreUnavailable") ?? "fail";
+  if (onStoreUnavailable !== "fail" && onStoreUnavailable !== "degrade") {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `onStoreUnavailable must be "fail" or "degrade", got ${describe(onStoreUnavailable)}`,
+    );
+  }
+  const codec = own(options, "codec") ?? "json";
+  if (codec !== "json" && codec !== "tagged") {
+    throw new ConfigError("ERR_INVALID_OPTION", `codec must be "json" or "tagged", got ${describe(codec)}`);
+  }
+
   return Object.freeze({
+    onEvent,
+    degrade: onStoreUnavailable === "degrade",
+    tagged: codec === "tagged",
     anonymousIdleTimeoutMs: Math.ceil(anonymousIdleTimeout * 1000),
     revocations: revocations as ServerStore | undefined,
     revocationCheckIntervalMs: Math.ceil(revocationCheckInterval * 1000),

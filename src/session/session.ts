@@ -1,8 +1,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { randomToken } from "../crypto/random.js";
-import { FlagonError } from "../errors.js";
+import { FlagonError, SessionValueError } from "../errors.js";
 import type { FlashMessage, Lifecycle, SessionMeta } from "../stores/types.js";
 import { type FlashOptions, selectFlashes } from "./flash.js";
+import { checkSessionValue } from "./values.js";
 
 /** What a session reports for a change-set collection it never wrote to. Never written to. */
 const EMPTY_MAP: ReadonlyMap<string, unknown> = new Map();
@@ -54,6 +55,10 @@ export interface SessionHooks {
   csrfMatches(id: string, candidate: string): boolean;
   /** The keyed digest a user's sessions are indexed under (never the user id itself). */
   userTag(userId: string): string;
+  /** `codec: "tagged"`: Dates, Maps, Sets, BigInts and Uint8Arrays are values too. */
+  readonly tagged?: boolean;
+  /** Prototypes of classes the store keeps as they are (`ClientStore.keepsClasses`). */
+  readonly keeps?: ReadonlySet<object>;
 }
 
 /** Everything the core knows about a session when it hands it to the handler. */
@@ -91,9 +96,9 @@ function checkLoginMeta(meta: unknown): Record<string, string> | undefined {
   let bytes = 0;
   for (const [key, value] of Object.entries(meta)) {
     if (typeof value !== "string") {
-      throw new FlagonError(
-        "ERR_INVALID_OPTION",
-        `session.login(userId, meta): meta.${key} must be a string`,
+      // Shown by listUser as text: strings only (a number or a Date would read back as something else).
+      throw new SessionValueError(
+        `session.login(userId, meta): meta${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`} is ${describeNonString(value)}, not a string`,
       );
     }
     bytes += key.length + value.length;
@@ -117,14 +122,20 @@ function assertUserKey(key: string): void {
   }
 }
 
-function assertStorable(key: string, value: unknown): void {
+/** `a number`, `undefined`, `null`, `an object`: what a string-only argument was given instead. */
+function describeNonString(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
   const type = typeof value;
-  if (value === undefined || type === "function" || type === "symbol" || type === "bigint") {
-    throw new FlagonError(
-      "ERR_VALUE_NOT_SERIALIZABLE",
-      `session value for "${key}" is ${type === "undefined" ? "undefined (use delete())" : `a ${type}`}; sessions hold JSON values`,
-    );
-  }
+  return type === "object" ? "an object" : `a ${type}`;
+}
+
+/** `flash(message, category)` keeps strings: anything else would read back as something else. */
+function assertFlashStrings(call: string, message: unknown, category: unknown): void {
+  if (typeof message === "string" && typeof category === "string") return;
+  const [name, value] = typeof message !== "string" ? ["message", message] : ["category", category];
+  throw new SessionValueError(
+    `session.${call}(message, category): ${name} is ${describeNonString(value)}, not a string`,
+  );
 }
 
 /**
@@ -313,11 +324,17 @@ export class Session<T extends SessionShape<T> = SessionData> {
     return typeof key === "string" && !key.startsWith(RESERVED_PREFIX) && this.#data.has(key);
   }
 
-  /** Stores a JSON value under `key` (chainable). */
+  /**
+   * Stores a value under `key` (chainable). It must read back as written: JSON values, and with
+   * `codec: "tagged"` also Dates, Maps, Sets, BigInts and Uint8Arrays. Anything else (NaN, `undefined`
+   * inside an object, a class instance, a cycle…) throws a `SessionValueError` (a TypeError) naming
+   * the path: `session.set("cart", …): cart.items[2].addedAt is a Date`.
+   */
   set<K extends keyof T & string>(key: K, value: Exclude<T[K], undefined>): this;
   set(key: string, value: unknown): this {
     assertUserKey(key);
-    assertStorable(key, value);
+    const hooks = this.#hooks;
+    checkSessionValue(key, value, hooks?.tagged === true, hooks?.keeps);
     this.#writable();
     // Setting a key to the primitive it already holds changes nothing: no write, no new cookie
     // (as express-session and cookie-session, which compare before saving). Objects always count.
@@ -431,15 +448,14 @@ export class Session<T extends SessionShape<T> = SessionData> {
   /** Queues a message for the next `getFlashedMessages()` (this request or a later one). */
   flash(message: string, category = "message"): void {
     this.#accessed = true;
-    if (typeof message !== "string" || typeof category !== "string") {
-      throw new FlagonError("ERR_VALUE_NOT_SERIALIZABLE", "flash message and category must be strings");
-    }
+    assertFlashStrings("flash", message, category);
     this.#addedFlashes.push({ id: randomToken(12), category, message });
   }
 
   /** A message shown by `getFlashedMessages()` in this request only; never stored. */
   flashNow(message: string, category = "message"): void {
     this.#accessed = true;
+    assertFlashStrings("flashNow", message, category);
     const flash = { id: randomToken(12), category, message };
     this.#nowFlashes.push(flash);
     this.#readFlashes?.push(flash);
@@ -585,6 +601,11 @@ export class Session<T extends SessionShape<T> = SessionData> {
   /** @internal the state `owner` attached, or undefined for a session another core loaded. */
   static stateOf<T extends SessionShape<T>>(session: Session<T>, owner: object): unknown {
     return session instanceof Session && session.#owner === owner ? session.#ownerState : undefined;
+  }
+
+  /** @internal the status, read without marking the session accessed (no `Vary` for an event). */
+  static statusOf<T extends SessionShape<T>>(session: Session<T>): SessionStatus {
+    return session.#status;
   }
 
   /** @internal a destroyed session's post-logout flashes, if any. */

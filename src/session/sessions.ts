@@ -15,6 +15,8 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
+import { refusedWritePlan, skippingTouch } from "./degrade.js";
+import { type EventSink, eventSink, withCommitEvent } from "./events.js";
 import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
 import {
   MAX_COOKIE_LIFETIME,
@@ -34,6 +36,7 @@ import {
   type SessionStatus,
 } from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
+import { readStored, storedEntries, storedRecord } from "./values.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
@@ -119,6 +122,12 @@ interface LoadState {
   anonymousIssuedAt: number | undefined;
   /** The legacy session (`migrateFrom`) this one was made from: its cookies are expired at commit. */
   legacy?: LegacySession;
+  /** Which secret verified the cookie (0: the current one), for `onEvent`. */
+  keyIndex: number | undefined;
+  /** ms the store read took (only measured with `onEvent`). */
+  storeMs: number | undefined;
+  /** The store could not answer the load and `onStoreUnavailable` is "degrade". */
+  unavailable: boolean;
 }
 
 /** sha256 of the id: what server stores see. A copy of the store reveals no usable cookie. */
@@ -166,6 +175,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   const owner = {};
   const { store, cookie, logger } = config;
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
+  const emit = eventSink(config.onEvent, logger);
+  const reporter: Reporter = { logger, emit };
 
   function cookieName(secure: boolean): string {
     if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
@@ -255,7 +266,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return match;
     },
     userTag,
+    tagged: config.tagged,
+    keeps:
+      store.kind === "client" && store.keepsClasses !== undefined
+        ? new Set(store.keepsClasses.map((type) => type.prototype as object))
+        : undefined,
   };
+
   const revocations: Revocations | undefined =
     config.revocations === undefined
       ? undefined
@@ -371,6 +388,9 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       stale: false,
       now,
       anonymousIssuedAt: undefined,
+      keyIndex: undefined,
+      storeMs: undefined,
+      unavailable: false,
     };
 
     if (header === undefined || header.length === 0) return freshSession(state, "new");
@@ -392,6 +412,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       id = randomToken(32);
       record = decoded.record;
       state.stale = decoded.stale;
+      state.keyIndex = decoded.keyIndex ?? (decoded.stale ? 1 : 0);
     } else {
       const verified = idSigner?.check(name, value, { now });
       if (verified === undefined || !verified.ok) {
@@ -400,6 +421,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         logger.debug?.(reason, { cookie: name });
         return noSession(state, header, refusedStatus(reason));
       }
+      state.keyIndex = verified.keyIndex;
       if (verified.value.startsWith(ANONYMOUS_PREFIX)) {
         // An anonymous visitor's id: nothing was ever stored under it, so nothing is read. It keeps
         // the id (and so the CSRF token of the form it was shown) until it writes something.
@@ -409,7 +431,17 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       }
       id = verified.value;
       const key = storeKey(id);
-      record = await getRecord(store, key, logger);
+      const started = emit === undefined ? 0 : performance.now();
+      try {
+        record = await getRecord(store, key, reporter);
+      } catch (error) {
+        if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
+        // onStoreUnavailable "degrade": an empty session the handler may read; a write to it fails at commit.
+        if (emit !== undefined) state.storeMs = performance.now() - started;
+        state.unavailable = true;
+        return freshSession(state, "unavailable");
+      }
+      if (emit !== undefined) state.storeMs = performance.now() - started;
       if (record === null) {
         // OWASP strict mode: a well-signed id with no record is never adopted. The id was stored once
         // (it is signed as stored), so the record ended and was forgotten.
@@ -430,14 +462,24 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return noSession(state, header, ended);
     }
     if (revocations !== undefined && record.lifecycle?.userTag !== undefined) {
-      if (await revocations.isRevoked(record.lifecycle, now)) {
+      let revoked: boolean;
+      try {
+        revoked = await revocations.isRevoked(record.lifecycle, now);
+      } catch (error) {
+        if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
+        state.unavailable = true;
+        return freshSession(state, "unavailable");
+      }
+      if (revoked) {
         logger.debug?.("revoked", { cookie: name });
         return noSession(state, header, "revoked");
       }
     }
-    const data = config.schema === undefined ? record.data : await validate(record.data);
+    const stored = readStored(record.data, config.tagged);
+    const data = config.schema === undefined || stored === undefined ? stored : await validate(stored);
     if (data === undefined) {
-      logger.debug?.("schema invalid", { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
+      const why = stored === undefined ? "bad tagged value" : "schema invalid";
+      logger.debug?.(why, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
       return noSession(state, header, "invalid");
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
@@ -521,8 +563,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   function prepare(session: Session<T>): CommitPlan {
     const state = Session.stateOf(session, owner) as LoadState | undefined;
     if (state === undefined) throw new TypeError("commit() needs a session returned by this load()");
-    const plan = prepareOwn(session, state);
-    return state.legacy === undefined ? plan : withLegacyExpiry(plan, state.legacy, config.cacheControl);
+    let plan = !state.unavailable
+      ? prepareOwn(session, state)
+      : session.modified
+        ? refusedWritePlan(state.cookieName)
+        : constantPlan(readPlans, state.cookieName, true);
+    if (state.legacy !== undefined) plan = withLegacyExpiry(plan, state.legacy, config.cacheControl);
+    if (config.degrade && plan.write !== undefined && !session.modified) plan = skippingTouch(plan);
+    return emit === undefined ? plan : withCommitEvent(plan, emit);
   }
 
   /** The plan of the session's own changes. */
@@ -568,7 +616,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const steps: Step[] = [];
       const loadedKey = state.loadedKey;
       if (store.kind === "server" && loadedKey !== undefined)
-        steps.push(() => destroyRecord(store, loadedKey, logger));
+        steps.push(() => destroyRecord(store, loadedKey, reporter));
       const after = Session.pendingAfterDestroy(session);
       let line: string | undefined;
       if (after.length > 0) {
@@ -616,7 +664,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const loadedKey = state.loadedKey;
       const steps =
         !session.isNew && store.kind === "server" && loadedKey !== undefined && changed
-          ? [() => destroyRecord(store, loadedKey, logger)]
+          ? [() => destroyRecord(store, loadedKey, reporter)]
           : undefined;
       // A bad cookie is cleared; an anonymous id the request did not use is left alone (another tab's
       // form may still need it).
@@ -654,14 +702,18 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
 
     if (store.kind === "client") {
-      const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
+      const record: SessionRecord = {
+        ...meta,
+        data: storedRecord(s.data, config.tagged),
+        flashes: remainingFlashes,
+      };
       return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
     }
 
     const key = state.loadedKey!;
     const changes: ChangeSet = {
       clear: s.cleared,
-      set: [...s.sets],
+      set: storedEntries(s.sets, config.tagged),
       delete: [...s.deletes],
       flashAdd: [...s.addedFlashes],
       flashConsume: [...s.consumedIds],
@@ -673,7 +725,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)
         ? cookieLine(state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta)
         : undefined;
-    return planOf(state, line, [() => applyChanges(store, key, changes, logger)]);
+    return planOf(state, line, [() => applyChanges(store, key, changes, reporter)]);
   }
 
   /** Adds the steps that store a whole new record; returns its cookie line. */
@@ -689,22 +741,22 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
   ): string {
-    const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
+    const record: SessionRecord = { ...meta, data: storedRecord(data, config.tagged), flashes };
     const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
     if (store.kind === "server") {
       const changes: ChangeSet = {
         clear: true,
-        set: [...data],
+        set: storedEntries(data, config.tagged),
         delete: [],
         flashAdd: flashes,
         flashConsume: [],
         meta,
       };
       if (loggedIn && lifecycle?.userTag !== undefined) changes.indexUser = lifecycle.userTag;
-      steps.push(() => applyChanges(store, storeKey(id), changes, logger));
+      steps.push(() => applyChanges(store, storeKey(id), changes, reporter));
       // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, logger));
+      if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, reporter));
     } else if (loggedIn && revocations !== undefined && lifecycle !== undefined) {
       // A cookie session that logged in: recorded beside the user's revocations, so that `revokeUser`
       // can say how many sessions it ended.
@@ -754,7 +806,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     try {
       entries = await target.listUser(userTag(userId));
     } catch (error) {
-      throw asStoreError(error, "read", logger);
+      throw asStoreError(error, "read", reporter);
     }
     // A tag is a digest: the user id itself is checked too.
     return entries.filter(
@@ -784,7 +836,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const results = await Promise.all(keys.map((key) => target.revoke(key)));
       for (const result of results) if (result) ended++;
     } catch (error) {
-      throw asStoreError(error, "write", logger);
+      throw asStoreError(error, "write", reporter);
     }
     return ended;
   }
@@ -800,7 +852,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     try {
       entries = await target.listUser(tag);
     } catch (error) {
-      throw asStoreError(error, "read", logger);
+      throw asStoreError(error, "read", reporter);
     }
     const keys = entries.filter((entry) => entry.meta.lifecycle?.ref === ref).map((entry) => entry.key);
     return (await revokeKeys(target, keys)) > 0;
@@ -822,8 +874,21 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     );
   }
 
+  /** `load` reporting a `load` event (only with `onEvent`: without it, `load` is returned as it is). */
+  async function loadObserved(input: SessionInput): Promise<Session<T>> {
+    const session = await load(input);
+    const state = Session.stateOf(session, owner) as LoadState;
+    emit!({
+      type: "load",
+      status: Session.statusOf(session),
+      store: state.storeMs === undefined ? undefined : { ms: state.storeMs },
+      keyIndex: state.keyIndex,
+    });
+    return session;
+  }
+
   return {
-    load,
+    load: emit === undefined ? load : loadObserved,
     prepare,
     commit,
     listUser,
@@ -861,16 +926,20 @@ function describeIssue(issue: { readonly message: string }): string {
   return `${where}: ${issue.message}`;
 }
 
+/** Where store failures go: the logger (once per error) and `onEvent`. */
+interface Reporter {
+  readonly logger: SessionLogger;
+  readonly emit: EventSink;
+}
+
+type StoreOperation = "read" | "write" | "delete";
+
 /** Store calls wrapped so that any failure reaches the adapter as a `SessionStoreError` without ids, logged once. */
-async function getRecord(
-  store: ServerStore,
-  key: string,
-  logger: SessionLogger,
-): Promise<SessionRecord | null> {
+async function getRecord(store: ServerStore, key: string, reporter: Reporter): Promise<SessionRecord | null> {
   try {
     return await store.get(key);
   } catch (error) {
-    throw asStoreError(error, "read", logger);
+    throw asStoreError(error, "read", reporter);
   }
 }
 
@@ -878,24 +947,24 @@ async function applyChanges(
   store: ServerStore,
   key: string,
   changes: ChangeSet,
-  logger: SessionLogger,
+  reporter: Reporter,
 ): Promise<void> {
   try {
     await store.apply(key, changes);
   } catch (error) {
-    throw asStoreError(error, "write", logger);
+    throw asStoreError(error, "write", reporter);
   }
 }
 
-async function destroyRecord(store: ServerStore, key: string, logger: SessionLogger): Promise<void> {
+async function destroyRecord(store: ServerStore, key: string, reporter: Reporter): Promise<void> {
   try {
     await store.destroy(key);
   } catch (error) {
-    throw asStoreError(error, "delete", logger);
+    throw asStoreError(error, "delete", reporter);
   }
 }
 
-function asStoreError(error: unknown, operation: string, logger: SessionLogger): SessionStoreError {
+function asStoreError(error: unknown, operation: string, reporter: Reporter): SessionStoreError {
   const storeError =
     error instanceof SessionStoreError
       ? error
@@ -903,7 +972,9 @@ function asStoreError(error: unknown, operation: string, logger: SessionLogger):
           cause: error,
           code: "ERR_STORE_FAILED",
         });
-  reportStoreFailure(logger, storeError, operation);
+  if (reportStoreFailure(reporter.logger, storeError, operation)) {
+    reporter.emit?.({ type: "storeError", code: storeError.code, operation: operation as StoreOperation });
+  }
   return storeError;
 }
 

@@ -25,16 +25,22 @@ function headline(error: SessionStoreError, operation: string): string {
  * Logs a store failure once, at warn level: to `logger.warn` when the app gave one, else to
  * `console.warn`, so an outage is seen even when the app answers the 503 itself. Store errors
  * never carry ids or secrets (the stores' contract); the cause is reduced to its code and message.
+ * True when this call reported it (the first time).
  */
-export function reportStoreFailure(logger: SessionLogger, error: SessionStoreError, operation: string): void {
-  if (reported.has(error)) return;
+export function reportStoreFailure(
+  logger: SessionLogger,
+  error: SessionStoreError,
+  operation: string,
+): boolean {
+  if (reported.has(error)) return false;
   reported.add(error);
   const fields: Record<string, unknown> = { code: error.code, operation };
   const cause = describeCause(error.cause);
   if (cause !== undefined) fields.cause = cause;
   if (logger.warn) {
     logger.warn(headline(error, operation), fields);
-    return;
+    return true;
   }
   console.warn(`flagon: ${headline(error, operation)} (${error.code})${cause ? ` [cause: ${cause}]` : ""}`);
+  return true;
 }

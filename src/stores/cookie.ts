@@ -181,6 +181,7 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
       return {
         ok: true,
         stale: verified.keyIndex > 0,
+        keyIndex: verified.keyIndex,
         record: {
           data: payload.d,
           flashes,

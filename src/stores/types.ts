@@ -149,6 +149,8 @@ export type ClientDecodeResult =
       record: SessionRecord;
       /** Verified with a fallback secret: the core re-issues the cookie with the current one. */
       stale: boolean;
+      /** Which secret verified it (0: the current one), for `onEvent`. @default stale ? 1 : 0 */
+      keyIndex?: number;
     }
   | {
       ok: false;
@@ -172,6 +174,11 @@ export interface ClientStore {
   readonly defaultCookieName?: string;
   /** The store verifies with keys of its own; `createSessions` then needs no `secret`. */
   readonly ownsKeys?: boolean;
+  /**
+   * Classes whose instances the store writes and reads back as they are (Flask's store: `FlaskTuple`,
+   * `FlaskMarkup`, `FlaskUUID`), so that `session.set()` accepts them.
+   */
+  readonly keepsClasses?: ReadonlyArray<abstract new (...args: never[]) => object>;
 }
 
 export type SessionStore = ServerStore | ClientStore;

@@ -181,7 +181,7 @@ describe("the Hono lesson app", () => {
     expect(html).not.toContain("<script>alert(1)</script>");
   });
 
-  it("answers 503 with the friendly page when the store is down, and keeps serving", async () => {
+  it("keeps serving pages while the store is down, says so, and answers a write with the 503 page", async () => {
     const inner = memoryStore();
     let down = false;
     const store: ServerStore = {
@@ -200,19 +200,23 @@ describe("the Hono lesson app", () => {
     const b = browser(base);
     await b.get("/session_set");
     down = true;
-    const failed = await b.get("/session_get");
-    expect(failed.status).toBe(503);
-    expect(failed.h1).toBe("Sessions are unavailable right now");
-    expect(failed.headers.get("retry-after")).toBe("5");
-    const fresh = browser(base);
-    const write = await fresh.get("/session_set");
+    // onStoreUnavailable "degrade": the page is served without the session, and the home page says why.
+    const home = await b.get("/");
+    expect(home.status).toBe(200);
+    expect(home.notice).toMatch(/^The session store is unavailable/);
+    expect(home.headers.getSetCookie()).toEqual([]);
+    const read = await b.get("/session_get");
+    expect(read.status).toBe(200);
+    expect(read.h1).toBe("Session not valid.");
+    const write = await b.get("/session_set");
     expect(write.status).toBe(503);
     expect(write.h1).toBe("Sessions are unavailable right now");
     expect(write.headers.get("retry-after")).toBe("5");
     expect(write.headers.getSetCookie()).toEqual([]);
     expect((await fetch(`${base}/static/lesson.css`)).status).toBe(200);
-    expect((await fresh.get("/cookie_set")).status).toBe(200);
+    expect((await browser(base).get("/cookie_set")).status).toBe(200);
     down = false;
+    // The browser's cookie was never replaced: its session is back with the store.
     expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
   });
 

@@ -524,7 +524,7 @@ describe("the lesson app", () => {
     expect(html).not.toContain("<script>alert(1)</script>");
   });
 
-  it("answers 503 with the friendly page when the store is down, and keeps serving", async () => {
+  it("keeps serving pages while the store is down, says so, and answers a write with the 503 page", async () => {
     const inner = memoryStore();
     let down = false;
     const store: ServerStore = {
@@ -543,18 +543,53 @@ describe("the lesson app", () => {
     const b = browser(base);
     await b.get("/session_set");
     down = true;
+    // onStoreUnavailable "degrade": the page is served without the session, and the home page says why.
+    const home = await b.get("/");
+    expect(home.status).toBe(200);
+    expect(home.notice).toMatch(/^The session store is unavailable/);
+    expect(home.headers.getSetCookie()).toEqual([]);
+    const read = await b.get("/session_get");
+    expect(read.status).toBe(200);
+    expect(read.h1).toBe("Session not valid.");
+    // A write to the session it could not load: the 503 page, no half response, no cookie.
+    const write = await b.get("/session_set");
+    expect(write.status).toBe(503);
+    expect(write.h1).toBe("Sessions are unavailable right now");
+    expect(write.headers.get("retry-after")).toBe("5");
+    expect(write.headers.getSetCookie()).toEqual([]);
+    // A store write failing after the handler ran (a new visitor needs no read): still a clean 503.
+    const fresh = browser(base);
+    const freshWrite = await fresh.get("/session_set");
+    expect(freshWrite.status).toBe(503);
+    expect(freshWrite.headers.getSetCookie()).toEqual([]);
+    // Static files and visitors without a session cookie need no store.
+    expect((await fetch(`${base}/static/lesson.css`)).status).toBe(200);
+    expect((await fresh.get("/cookie_set")).status).toBe(200);
+    down = false;
+    // The browser's cookie was never replaced: its session is back with the store.
+    expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
+  });
+
+  it('answers 503 with the friendly page when the store is down and the app chose "fail"', async () => {
+    const inner = memoryStore();
+    let down = false;
+    const store: ServerStore = {
+      kind: "server",
+      get: async (key) => {
+        if (down) throw new SessionStoreError("session store read failed");
+        return inner.get(key);
+      },
+      apply: (key, changes) => inner.apply(key, changes),
+      destroy: (key) => inner.destroy(key),
+    };
+    const base = await start(store, { onStoreUnavailable: "fail" });
+    const b = browser(base);
+    await b.get("/session_set");
+    down = true;
     const failed = await b.get("/session_get");
     expect(failed.status).toBe(503);
     expect(failed.h1).toBe("Sessions are unavailable right now");
     expect(failed.headers.get("retry-after")).toBe("5");
-    // A store write failing after the handler ran: still a clean 503, no half response.
-    const fresh = browser(base);
-    const write = await fresh.get("/session_set");
-    expect(write.status).toBe(503);
-    expect(write.headers.getSetCookie()).toEqual([]);
-    // Static files and visitors without a session cookie need no store.
-    expect((await fetch(`${base}/static/lesson.css`)).status).toBe(200);
-    expect((await fresh.get("/cookie_set")).status).toBe(200);
     down = false;
     expect((await b.get("/session_get")).h1).toBe("Leo. Hello, World!.");
   });

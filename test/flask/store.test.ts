@@ -41,6 +41,7 @@ describe("flaskCookieStore: decode", () => {
     expect(decoded).toEqual({
       ok: true,
       stale: false,
+      keyIndex: 0,
       record: {
         data: { user: "leo" },
         flashes: [

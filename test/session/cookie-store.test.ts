@@ -33,6 +33,7 @@ describe("cookieStore", () => {
       expect(result).toEqual({
         ok: true,
         stale: false,
+        keyIndex: 0,
         record: { ...record, flashes: [{ id: "c0", category: "info", message: "saved" }] },
       });
     }

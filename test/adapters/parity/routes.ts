@@ -36,6 +36,11 @@ export const routes: readonly Route[] = [
   { method: "GET", path: "/id", handle: ({ session }) => ({ json: { id: session.id } }) },
   {
     method: "GET",
+    path: "/status",
+    handle: ({ session }) => ({ json: { status: session.status, data: session.toJSON() } }),
+  },
+  {
+    method: "GET",
     path: "/set",
     handle: ({ session, query }) => {
       session.set(query.get("key") ?? "name", query.get("value") ?? "alice");

@@ -268,6 +268,52 @@ export function paritySuite(harness: Harness): void {
     });
   });
 
+  describe('onStoreUnavailable: "degrade"', () => {
+    async function degraded() {
+      const inner = memoryStore();
+      const failing = { now: false };
+      const down = () => Promise.reject(new Error("ECONNREFUSED"));
+      const store: ServerStore = {
+        kind: "server",
+        get: (key) => (failing.now ? down() : inner.get(key)),
+        apply: (key, changes) => (failing.now ? down() : inner.apply(key, changes)),
+        destroy: (key) => (failing.now ? down() : inner.destroy(key)),
+      };
+      const context = await start({ store, onStoreUnavailable: "degrade" });
+      return { ...context, failing };
+    }
+
+    it("serves an empty session with status unavailable, sends no Set-Cookie, and the cookie survives", async () => {
+      const { client, failing } = await degraded();
+      const cookie = cookiePair(await client.request("/set?value=alice"));
+      failing.now = true;
+      const read = await client.request("/status", { cookie });
+      expect(read.status).toBe(200);
+      expect(json(read)).toEqual({ status: "unavailable", data: {} });
+      expect(read.setCookies).toEqual([]);
+      expect(read.headers.get("vary")).toMatch(/cookie/i);
+      failing.now = false;
+      expect(json(await client.request("/status", { cookie }))).toEqual({
+        status: "active",
+        data: { name: "alice" },
+      });
+    });
+
+    it("answers a write to the unavailable session with the 503 of a store failure, and writes nothing", async () => {
+      const { client, failing } = await degraded();
+      const cookie = cookiePair(await client.request("/set?value=alice"));
+      failing.now = true;
+      const write = await client.request("/set?value=mallory", { cookie });
+      expect(write.status).toBe(503);
+      expect(write.headers.get("retry-after")).toBe("5");
+      expect(write.body).toBe("Service Unavailable");
+      expect(write.setCookies).toEqual([]);
+      failing.now = false;
+      // Never a half-session: the record holds what it held before the outage.
+      expect(json(await client.request("/read", { cookie }))).toEqual({ name: "alice" });
+    });
+  });
+
   describe("CSRF", () => {
     async function form(client: Client, cookie?: string) {
       const response = await client.request("/csrf/form", { cookie });
