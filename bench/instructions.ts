@@ -8,7 +8,9 @@
  * cache misses or syscall latency (a request here does the same syscalls with or without a session:
  * one read, one writev), so read it beside `npm run bench`, not instead of it.
  *
- * Each server (bench/servers.ts, the same routes and templates as `npm run bench`) runs under callgrind.
+ * Each server (bench/servers.ts, the same routes and templates as `npm run bench`) runs under callgrind
+ * with V8's `--single-threaded` (optimising compiler and GC on the main thread: under valgrind a
+ * background compiler finishes late, at a different request each run, which moved counts 2×).
  * This process builds a pool of POOL distinct sessions on it, warms it up, zeroes the counters, sends
  * `--requests` requests one after another on one keep-alive connection (each with the next pool cookie:
  * no per-cookie cache helps), dumps the counters and divides. Bare servers get a flagon server's pool
@@ -139,6 +141,7 @@ async function measure(
       "--dump-instr=no",
       "--collect-jumps=no",
       process.execPath,
+      "--single-threaded",
       serversScript,
     ],
     {
