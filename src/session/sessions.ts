@@ -15,6 +15,7 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
+import { chunkLines, chunkName, fitsOneCookie, readChunks } from "./chunks.js";
 import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
 import {
   MAX_COOKIE_LIFETIME,
@@ -99,6 +100,9 @@ export interface UserSession {
   meta: Record<string, string>;
 }
 
+/** Set-Cookie lines of the session itself: one, or several (chunks, and the expiry of those no longer needed). */
+type Lines = string | readonly string[];
+
 /** A day, in ms: the longest grace a store keeps a record past its end, to report why it ended. */
 const DAY_MS = 86_400_000;
 /** Signed-id prefix of an anonymous session: an id handed to the browser with no record behind it. */
@@ -110,6 +114,8 @@ interface LoadState {
   cookieName: string;
   /** The request carried a session cookie (valid or not). */
   hadCookie: boolean;
+  /** Chunk cookies (`name.0`…) the request carried, one past the highest index; 0: none (or one cookie). */
+  chunks: number;
   /** Key of the stored record this session was loaded from (server stores). */
   loadedKey: string | undefined;
   /** The cookie was verified by a fallback secret: re-issue it. */
@@ -166,6 +172,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   const owner = {};
   const { store, cookie, logger } = config;
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
+  // A client store that splits large sessions over several cookies (cookieStore's maxChunks).
+  const maxChunks = store.kind === "client" ? (store.maxChunks ?? 1) : 1;
 
   function cookieName(secure: boolean): string {
     if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
@@ -367,6 +375,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       secure,
       cookieName: name,
       hadCookie: false,
+      chunks: 0,
       loadedKey: undefined,
       stale: false,
       now,
@@ -377,7 +386,20 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     // The session cookie is found in any Cookie header the server accepted (a few analytics cookies on a
     // shared domain easily pass 8 KiB): readCookie is one linear pass that parses only the matching pair.
     // `maxCookieHeaderBytes` bounds what is parsed as a whole (the cookie jar), not this.
-    const value = readCookie(header, name);
+    let value = readCookie(header, name);
+    if (value === undefined && maxChunks > 1) {
+      // A session too large for one cookie, split over name.0 … name.N-1 (src/session/chunks.ts).
+      const chunked = readChunks(header, name, maxChunks);
+      if (chunked !== undefined) {
+        state.hadCookie = true;
+        state.chunks = chunked.present;
+        if (!chunked.ok) {
+          logger.debug?.("malformed", { cookie: name, chunks: chunked.present });
+          return noSession(state, header, "invalid");
+        }
+        value = chunked.value;
+      }
+    }
     if (value === undefined || value === "") return noSession(state, header, "new");
     state.hadCookie = true;
 
@@ -460,17 +482,50 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   }
 
   /** The Set-Cookie line for the session cookie (throws `ERR_COOKIE_TOO_LARGE` before any store I/O). */
-  function cookieLine(state: LoadState, value: string, meta: SessionMeta): string {
+  function cookieLine(state: LoadState, value: string, meta: SessionMeta): Lines {
     let maxAge: number | undefined;
     if (meta.permanent) {
       maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((validUntil(meta) - state.now) / 1000)));
     }
-    return serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge));
+    const attributes = cookieAttributes(state, maxAge);
+    if (maxChunks === 1 || (state.chunks === 0 && fitsOneCookie(state.cookieName, value))) {
+      return serializeCookie(state.cookieName, value, attributes);
+    }
+    return chunkedLines(state, value, attributes);
   }
 
-  function clearLine(state: LoadState): string {
-    const attributes = { ...cookieAttributes(state, 0), expires: new Date(0) };
-    return serializeCookie(state.cookieName, "", attributes);
+  /**
+   * The lines of a client-store value when chunks are involved: the value in one cookie or in chunks, and
+   * the expiry of every session cookie the request carried that this write does not replace (the one
+   * cookie when switching to chunks, chunks past the new count, all chunks when back to one cookie).
+   */
+  function chunkedLines(state: LoadState, value: string, attributes: CookieAttributes): string[] {
+    const name = state.cookieName;
+    let lines: string[];
+    let from = 0;
+    if (fitsOneCookie(name, value)) {
+      lines = [serializeCookie(name, value, attributes)];
+    } else {
+      lines = chunkLines(name, value, maxChunks, (chunk, piece) => serializeCookie(chunk, piece, attributes));
+      from = lines.length;
+      if (state.hadCookie && state.chunks === 0) lines.push(expiryLine(state, name));
+    }
+    for (let index = from; index < state.chunks; index++)
+      lines.push(expiryLine(state, chunkName(name, index)));
+    return lines;
+  }
+
+  function expiryLine(state: LoadState, name: string): string {
+    return serializeCookie(name, "", { ...cookieAttributes(state, 0), expires: new Date(0) });
+  }
+
+  function clearLine(state: LoadState): Lines {
+    if (state.chunks === 0) return expiryLine(state, state.cookieName);
+    const lines: string[] = [];
+    for (let index = 0; index < state.chunks; index++) {
+      lines.push(expiryLine(state, chunkName(state.cookieName, index)));
+    }
+    return lines;
   }
 
   function cookieValue(id: string, record: SessionRecord, state: LoadState): string {
@@ -489,6 +544,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       found = Object.freeze({
         write: undefined,
         setCookie: undefined,
+        moreCookies: undefined,
         cookieName,
         vary,
         cacheControl: undefined,
@@ -501,11 +557,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   /** One store call, run in order by the plan's `write`. */
   type Step = () => Promise<void>;
 
-  function planOf(state: LoadState, line: string | undefined, steps: Step[] | undefined): CommitPlan {
+  function planOf(state: LoadState, line: Lines | undefined, steps: Step[] | undefined): CommitPlan {
     if (line === undefined && steps === undefined) return constantPlan(readPlans, state.cookieName, true);
+    const several = typeof line === "object";
     return {
       write: steps === undefined ? undefined : runSteps(steps),
-      setCookie: line,
+      setCookie: several ? line[0] : line,
+      moreCookies: several && line.length > 1 ? line.slice(1) : undefined,
       cookieName: state.cookieName,
       vary: true,
       cacheControl: line === undefined || config.cacheControl === false ? undefined : config.cacheControl,
@@ -570,7 +628,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       if (store.kind === "server" && loadedKey !== undefined)
         steps.push(() => destroyRecord(store, loadedKey, logger));
       const after = Session.pendingAfterDestroy(session);
-      let line: string | undefined;
+      let line: Lines | undefined;
       if (after.length > 0) {
         line = planNew(steps, state, randomToken(32), new Map(), after, freshMeta(now));
       } else if (state.hadCookie) {
@@ -688,7 +746,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     replacesKey?: string,
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
-  ): string {
+  ): Lines {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
     const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
