@@ -717,6 +717,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
 
     const key = state.loadedKey!;
+    // Only a commit that adds something can make the record larger (a read or a touch never fails).
+    if (s.sets.size > 0 || s.addedFlashes.length > 0) checkRecordSize(s.data, remainingFlashes);
     const changes: ChangeSet = {
       clear: s.cleared,
       set: [...s.sets],
@@ -732,6 +734,30 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         ? cookieLine(state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta)
         : undefined;
     return planOf(state, line, [() => applyChanges(store, key, changes, logger)]);
+  }
+
+  /**
+   * Refuses (`ERR_SESSION_TOO_LARGE`) a server record whose JSON would exceed `maxRecordBytes`, before any
+   * store call: the whole record as this request sees it (data and flashes; the meta is small and bounded).
+   */
+  function checkRecordSize(data: ReadonlyMap<string, unknown>, flashes: readonly FlashMessage[]): void {
+    const limit = config.maxRecordBytes;
+    if (limit === Number.POSITIVE_INFINITY) return;
+    let bytes = 2;
+    for (const [key, value] of data) {
+      // `{"key":value,}`: the value as the store will serialise it (set() refused what JSON cannot hold).
+      bytes += Buffer.byteLength(key) + 4 + Buffer.byteLength(JSON.stringify(value) ?? "null");
+      if (bytes > limit) break;
+    }
+    for (const flash of flashes) {
+      bytes += Buffer.byteLength(flash.message) + Buffer.byteLength(flash.category) + flash.id.length + 40;
+    }
+    if (bytes <= limit) return;
+    throw new FlagonError(
+      "ERR_SESSION_TOO_LARGE",
+      `session record would be at least ${bytes} bytes of JSON, over maxRecordBytes (${limit}); nothing was ` +
+        "written. Keep large data in your own tables keyed by the user, or raise createSessions({ maxRecordBytes })",
+    );
   }
 
   /** Adds the steps that store a whole new record; returns its cookie line. */
@@ -751,6 +777,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
     if (store.kind === "server") {
+      checkRecordSize(data, flashes);
       const changes: ChangeSet = {
         clear: true,
         set: [...data],
