@@ -126,7 +126,7 @@ describe("maxRecordBytes", () => {
     const app = express();
     app.use(expressSessions(core));
     app.get("/huge", (req, res) => {
-      req.session.set("v", "x".repeat(10_000_000));
+      req.session.untyped().set("v", "x".repeat(10_000_000));
       res.redirect("/");
     });
     const errors: unknown[] = [];
