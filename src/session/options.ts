@@ -237,6 +237,7 @@ function keyringFor(secret: string | readonly string[] | undefined): Keyring {
 const STORE_FACTORIES: Readonly<Record<string, string>> = Object.freeze({
   memoryStore: 'memoryStore() from "flagon"',
   cookieStore: 'cookieStore() from "flagon"',
+  hybridStore: 'hybridStore({ server: sqliteStore({ path }) }) from "flagon"',
   sqliteStore: 'sqliteStore({ path: "sessions.db" }) from "flagon/sqlite"',
   redisStore: 'redisStore({ url: "redis://127.0.0.1:6379" }) from "flagon/redis"',
   flaskCookieStore: 'flaskCookieStore({ secretKey }) from "flagon/flask"',

@@ -174,6 +174,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
   // A client store that splits large sessions over several cookies (cookieStore's maxChunks).
   const maxChunks = store.kind === "client" ? (store.maxChunks ?? 1) : 1;
+  // hybridStore: the server store a client-store session moves to when it outgrows the cookie.
+  const overflow = store.kind === "client" ? store.overflow : undefined;
+
+  /** The server store that holds this session's record: the store, or hybridStore's once it moved there. */
+  function serverOf(state: LoadState): ServerStore | undefined {
+    if (store.kind === "server") return store;
+    return state.loadedKey === undefined ? undefined : overflow?.server;
+  }
 
   function cookieName(secure: boolean): string {
     if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
@@ -403,19 +411,29 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (value === undefined || value === "") return noSession(state, header, "new");
     state.hadCookie = true;
 
-    let id: string;
-    let record: SessionRecord | null;
+    let id = "";
+    let record: SessionRecord | null = null;
+    // The store holding this session's record: a server store, or hybridStore's server side for a
+    // session that outgrew the cookie (its cookie is then a signed id, not a sealed session).
+    let server: ServerStore | undefined = store.kind === "server" ? store : undefined;
+    let verified = undefined as ReturnType<NonNullable<typeof idSigner>["check"]> | undefined;
     if (store.kind === "client") {
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
-      if (!decoded.ok) {
-        logger.debug?.(decoded.reason, { cookie: name });
-        return noSession(state, header, refusedStatus(decoded.reason));
+      if (decoded.ok) {
+        id = randomToken(32);
+        record = decoded.record;
+        state.stale = decoded.stale;
+      } else {
+        verified = overflow === undefined ? undefined : idSigner?.check(name, value, { now });
+        if (verified === undefined || !verified.ok) {
+          logger.debug?.(decoded.reason, { cookie: name });
+          return noSession(state, header, refusedStatus(decoded.reason));
+        }
+        server = overflow!.server;
       }
-      id = randomToken(32);
-      record = decoded.record;
-      state.stale = decoded.stale;
-    } else {
-      const verified = idSigner?.check(name, value, { now });
+    }
+    if (server !== undefined) {
+      verified ??= idSigner?.check(name, value, { now });
       if (verified === undefined || !verified.ok) {
         // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
         const reason = verified?.reason ?? "bad-mac";
@@ -431,7 +449,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       }
       id = verified.value;
       const key = storeKey(id);
-      record = await getRecord(store, key, logger);
+      record = await getRecord(server, key, logger);
       if (record === null) {
         // OWASP strict mode: a well-signed id with no record is never adopted. The id was stored once
         // (it is signed as stored), so the record ended and was forgotten.
@@ -442,6 +460,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
     }
+    if (record === null) return noSession(state, header, "invalid"); // unreachable: every branch set it
 
     const ended = endedStatus(record, now);
     if (ended !== undefined) {
@@ -625,8 +644,9 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (s.destroyed) {
       const steps: Step[] = [];
       const loadedKey = state.loadedKey;
-      if (store.kind === "server" && loadedKey !== undefined)
-        steps.push(() => destroyRecord(store, loadedKey, logger));
+      const server = serverOf(state);
+      if (server !== undefined && loadedKey !== undefined)
+        steps.push(() => destroyRecord(server, loadedKey, logger));
       const after = Session.pendingAfterDestroy(session);
       let line: Lines | undefined;
       if (after.length > 0) {
@@ -665,16 +685,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     // Except a loaded server-side record (same id): "empty" is only this request's view, so its change
     // set is applied like any other and a flash or key a concurrent request added survives (the store
     // guarantees in docs/security.md); the record then expires on its own.
+    const server = serverOf(state);
     const keepServerRecord =
-      store.kind === "server" &&
-      !session.isNew &&
-      state.loadedKey !== undefined &&
-      s.previousId === undefined;
+      server !== undefined && !session.isNew && state.loadedKey !== undefined && s.previousId === undefined;
     if (empty && !keepServerRecord) {
       const loadedKey = state.loadedKey;
       const steps =
-        !session.isNew && store.kind === "server" && loadedKey !== undefined && changed
-          ? [() => destroyRecord(store, loadedKey, logger)]
+        !session.isNew && server !== undefined && loadedKey !== undefined && changed
+          ? [() => destroyRecord(server, loadedKey, logger)]
           : undefined;
       // A bad cookie is cleared; an anonymous id the request did not use is left alone (another tab's
       // form may still need it).
@@ -711,7 +729,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return planOf(state, line, steps.length > 0 ? steps : undefined);
     }
 
-    if (store.kind === "client") {
+    if (server === undefined) {
+      if (overflow !== undefined) {
+        // hybridStore, cookie phase: the whole session again, in the cookie or moved to the server.
+        const steps: Step[] = [];
+        const line = planNew(steps, state, session.id, s.data, remainingFlashes, meta);
+        return planOf(state, line, steps.length > 0 ? steps : undefined);
+      }
       const record: SessionRecord = { ...meta, data: Object.fromEntries(s.data), flashes: remainingFlashes };
       return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
     }
@@ -731,9 +755,9 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     const permanentRefresh = meta.permanent && (changed || touchDue);
     const line =
       state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)
-        ? cookieLine(state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta)
+        ? cookieLine(state, idValue(state, session.id), meta)
         : undefined;
-    return planOf(state, line, [() => applyChanges(store, key, changes, logger)]);
+    return planOf(state, line, [() => applyChanges(server, key, changes, logger)]);
   }
 
   /**
@@ -774,10 +798,20 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     loggedIn = false,
   ): Lines {
     const record: SessionRecord = { ...meta, data: Object.fromEntries(data), flashes };
-    const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
-    if (store.kind === "server") {
+    let line: Lines | undefined;
+    let target: ServerStore | undefined = store.kind === "server" ? store : undefined;
+    if (target === undefined) {
+      line =
+        overflow === undefined
+          ? cookieLine(state, cookieValue(id, record, state), meta)
+          : inlineLine(state, record, meta);
+      // hybridStore: too large for the cookie, so the record moves to the server (and the cookie holds its id).
+      if (line === undefined) target = overflow!.server;
+    }
+    if (target !== undefined) {
       checkRecordSize(data, flashes);
+      line = cookieLine(state, idValue(state, id), meta);
       const changes: ChangeSet = {
         clear: true,
         set: [...data],
@@ -786,16 +820,44 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         flashConsume: [],
         meta,
       };
-      if (loggedIn && lifecycle?.userTag !== undefined) changes.indexUser = lifecycle.userTag;
-      steps.push(() => applyChanges(store, storeKey(id), changes, logger));
-      // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, logger));
-    } else if (loggedIn && revocations !== undefined && lifecycle !== undefined) {
+      if (loggedIn && lifecycle?.userTag !== undefined && store.kind === "server") {
+        changes.indexUser = lifecycle.userTag;
+      }
+      const written = target;
+      steps.push(() => applyChanges(written, storeKey(id), changes, logger));
+    }
+    // Write first, delete second: a failed write leaves the user their old session, not none. The record
+    // replaced is a regenerated session's (server stores), or a hybrid session's that left the server.
+    const replaced = store.kind === "server" ? store : overflow?.server;
+    if (replacesKey !== undefined && replaced !== undefined) {
+      steps.push(() => destroyRecord(replaced, replacesKey, logger));
+    }
+    if (store.kind === "client" && loggedIn && revocations !== undefined && lifecycle !== undefined) {
       // A cookie session that logged in: recorded beside the user's revocations, so that `revokeUser`
       // can say how many sessions it ended.
       steps.push(() => revocations.recordLogin(lifecycle, validUntil(meta)));
     }
-    return line;
+    return line!;
+  }
+
+  /**
+   * hybridStore, a session written whole: its cookie line(s) when its cookie stays within `maxCookieBytes`
+   * (and what the cookie store and `maxChunks` can write), else undefined: it moves to the server.
+   */
+  function inlineLine(state: LoadState, record: SessionRecord, meta: SessionMeta): Lines | undefined {
+    try {
+      const value = cookieValue("", record, state);
+      if (Buffer.byteLength(state.cookieName) + value.length > overflow!.maxCookieBytes) return undefined;
+      return cookieLine(state, value, meta);
+    } catch (error) {
+      if (error instanceof FlagonError && error.code === "ERR_COOKIE_TOO_LARGE") return undefined;
+      throw error;
+    }
+  }
+
+  /** A signed session id: the cookie value of a session kept on the server. */
+  function idValue(state: LoadState, id: string): string {
+    return idSigner!.sign(state.cookieName, id, { now: state.now });
   }
 
   /** The Set-Cookie line of an anonymous id: signed as such, expiring with `anonymousIdleTimeout`. */
@@ -917,6 +979,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     cookieName: (secure: boolean) => cookieName(isSecure(secure)),
     close: async () => {
       if (store.kind === "server") await store.close?.();
+      else await overflow?.server.close?.();
     },
   };
 }

@@ -188,6 +188,11 @@ export interface ClientStore {
    * cannot honour (Flask's cookie keeps no creation time, so no `absoluteTimeout`), saying what to use instead.
    */
   checkSessionOptions?(options: ClientStoreSessionOptions): void;
+  /**
+   * hybridStore: a session whose cookie would be longer than `maxCookieBytes` (name and value, chunks
+   * included) moves to `server`, and its cookie then carries a signed id. Absent for plain cookie stores.
+   */
+  readonly overflow?: { readonly server: ServerStore; readonly maxCookieBytes: number };
 }
 
 /** The `createSessions` options a client store may refuse (`ClientStore.checkSessionOptions`), in seconds. */
