@@ -241,6 +241,36 @@ describe("hybridStore with chunks", () => {
   });
 });
 
+describe("hybridStore with a signed cookie store", () => {
+  it("reads signed sessions in the cookie and signed ids on the server alike", async () => {
+    const server = recordingStore(memoryStore());
+    const core = createSessions({
+      secret: SECRET,
+      store: hybridStore({ cookie: cookieStore({ encrypt: false }), server }),
+    });
+    const app = express();
+    app.use(sessions(core));
+    app.get("/set", (req, res) => {
+      req.session.untyped().set(String(req.query.key), noise(Number(req.query.size)));
+      res.json({ keys: req.session.keys() });
+    });
+    app.get("/read", (req, res) => res.json({ keys: req.session.keys(), status: req.session.status }));
+    const b = browser(app);
+    await b.get("/set?key=a&size=100");
+    expect(server.calls).toEqual([]);
+    await b.get("/set?key=b&size=5000");
+    expect(ops(server)).toEqual(["apply"]);
+    expect((await b.get("/read")).body).toEqual({ keys: ["a", "b"], status: "active" });
+    // A forged id is refused without a server read.
+    const calls = server.calls.length;
+    const forged = await request(app)
+      .get("/read")
+      .set({ cookie: `sid=${b.jar.get("sid")!.slice(0, -2)}xx` });
+    expect(forged.body).toEqual({ keys: [], status: "invalid" });
+    expect(server.calls.length).toBe(calls);
+  });
+});
+
 describe("hybridStore: configuration", () => {
   it.each<[string, unknown]>([
     ["no server", {}],
