@@ -165,6 +165,24 @@ describe.each(formats)("%s cookie store: chunks", (_format, make) => {
     expect((await sessions.load({ headers: { cookie: fields } })).get("v")).toBe(essay(5000, 8));
   });
 
+  it("a second commit of the same session replaces its chunk lines: one line per name", async () => {
+    const sessions = createSessions({ secret: SECRET, store: make() });
+    const session = await sessions.load({ headers: {} });
+    session.set("v", essay(8000, 13));
+    const headers = new Headers({ "set-cookie": "theme=dark; Path=/" });
+    await sessions.commit(session, headers);
+    session.set("v", essay(5000, 14)); // two chunks now
+    await sessions.commit(session, headers);
+    const names = namesOf(headers.getSetCookie());
+    expect(names).toEqual(["theme", "sid.0", "sid.1"]);
+    const cookie = headers
+      .getSetCookie()
+      .slice(1)
+      .map((line) => line.split(";")[0])
+      .join("; ");
+    expect((await sessions.load({ headers: { cookie } })).get("v")).toBe(essay(5000, 14));
+  });
+
   it("logout expires every chunk", async () => {
     const browser = new Browser(createSessions({ secret: SECRET, store: make() }));
     await browser.request((s) => s.set("v", essay(8000, 9)));
