@@ -166,7 +166,13 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
 ]);
 
 /** express-session spells the cookie name at the top level. */
-const SESSION_HINTS = Object.freeze({ ...EXPRESS_SESSION_HINTS, name: "use cookie: { name }" });
+const SESSION_HINTS = Object.freeze({
+  ...EXPRESS_SESSION_HINTS,
+  name: "use cookie: { name }",
+  maxChunks: "chunks are the cookie store's: store: cookieStore({ maxChunks })",
+  maxCookieBytes: "spill-over is the hybrid store's: store: hybridStore({ server, maxCookieBytes })",
+  maxSessionBytes: "spelled maxRecordBytes",
+});
 
 export interface ResolvedCookieOptions {
   readonly name: string;
