@@ -6,6 +6,7 @@ export * from "./errors.js";
 export * from "./session/index.js";
 export { applyChangeSet } from "./stores/apply.js";
 export { type CookieStoreOptions, cookieStore } from "./stores/cookie.js";
+export { type HybridStore, type HybridStoreOptions, hybridStore } from "./stores/hybrid.js";
 export { type MemoryStoreOptions, memoryStore } from "./stores/memory.js";
 export type {
   ChangeSet,

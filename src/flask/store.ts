@@ -170,6 +170,29 @@ export function flaskCookieStore(options: FlaskCookieStoreOptions): FlaskCookieS
     ownsKeys: true,
     // Read back as these classes (a FlaskFloat reads back as a number: not listed).
     keepsClasses: [FlaskTuple, FlaskMarkup, FlaskUUID],
+    // Flask's format: one timestamp (the last write), checked against PERMANENT_SESSION_LIFETIME.
+    enforcedLifetime: maxAge,
+
+    checkSessionOptions({ permanentLifetime, absoluteTimeout }) {
+      if (absoluteTimeout !== undefined) {
+        throw new ConfigError(
+          "ERR_NOT_SUPPORTED",
+          `flaskCookieStore cannot honour absoluteTimeout: Flask's cookie keeps only the time of its last write, ` +
+            "not when the session began, so every write would restart the count. Use idleTimeout or " +
+            "flaskCookieStore({ maxAge }) (Flask's PERMANENT_SESSION_LIFETIME) to bound a session, or a store " +
+            "that keeps the creation time (cookieStore(), a server store) if sessions must end a fixed time after login",
+        );
+      }
+      if (permanentLifetime !== undefined && permanentLifetime !== maxAge) {
+        throw new ConfigError(
+          "ERR_NOT_SUPPORTED",
+          `flaskCookieStore enforces Flask's PERMANENT_SESSION_LIFETIME, maxAge ${maxAge} s, on every cookie ` +
+            `(as Flask does); createSessions({ permanentLifetime: ${permanentLifetime} }) would promise another. ` +
+            `Set flaskCookieStore({ maxAge: ${permanentLifetime} }) instead (and the same PERMANENT_SESSION_LIFETIME ` +
+            "in the Flask app), and leave permanentLifetime out: it follows maxAge",
+        );
+      }
+    },
 
     decode(value, context): ClientDecodeResult {
       const opened = openFlaskCookie(value, keys, { maxAge, now: context.now });

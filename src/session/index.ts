@@ -27,7 +27,13 @@ export {
   type SessionsOptions,
   type StandardSchemaLike,
 } from "./options.js";
-export { applyPlanToHeaders, applyPlanToResponse, type CommitPlan, mergeVary } from "./plan.js";
+export {
+  applyPlanToHeaders,
+  applyPlanToResponse,
+  type CommitPlan,
+  mergeVary,
+  planCookieLines,
+} from "./plan.js";
 export {
   RESERVED_PREFIX,
   Session,

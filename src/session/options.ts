@@ -142,7 +142,17 @@ export interface SessionsOptions<T> {
    * @default "json"
    */
   codec?: "json" | "tagged";
+  /**
+   * The largest session record, in bytes of JSON (data and flashes), a commit may write to a server store.
+   * A commit that would write more throws `FlagonError` `ERR_SESSION_TOO_LARGE` before any store call (the
+   * adapters answer 500). Only commits that set a key or add a flash are measured. `Infinity`: no limit.
+   * @default 65536 (64 KiB)
+   */
+  maxRecordBytes?: number;
 }
+
+/** Default `maxRecordBytes`: far above a session's usual few hundred bytes, far below a store's pain. */
+export const DEFAULT_MAX_RECORD_BYTES = 65_536;
 
 /** Every `cookie` option name, kept beside the interface (the type check below catches drift). */
 export const COOKIE_OPTION_NAMES = everyOptionName<SessionCookieOptions>()([
@@ -177,10 +187,17 @@ export const SESSION_OPTION_NAMES = everyOptionName<SessionsOptions<never>>()([
   "onEvent",
   "onStoreUnavailable",
   "codec",
+  "maxRecordBytes",
 ]);
 
 /** express-session spells the cookie name at the top level. */
-const SESSION_HINTS = Object.freeze({ ...EXPRESS_SESSION_HINTS, name: "use cookie: { name }" });
+const SESSION_HINTS = Object.freeze({
+  ...EXPRESS_SESSION_HINTS,
+  name: "use cookie: { name }",
+  maxChunks: "chunks are the cookie store's: store: cookieStore({ maxChunks })",
+  maxCookieBytes: "spill-over is the hybrid store's: store: hybridStore({ server, maxCookieBytes })",
+  maxSessionBytes: "spelled maxRecordBytes",
+});
 
 export interface ResolvedCookieOptions {
   readonly name: string;
@@ -205,6 +222,7 @@ export interface ResolvedOptions<T> {
   readonly schema: StandardSchemaLike<T> | undefined;
   readonly cacheControl: string | false;
   readonly maxCookieHeaderBytes: number;
+  readonly maxRecordBytes: number;
   readonly logger: SessionLogger;
   readonly anonymousIdleTimeoutMs: number;
   readonly revocations: ServerStore | undefined;
@@ -253,6 +271,7 @@ function keyringFor(secret: string | readonly string[] | undefined): Keyring {
 const STORE_FACTORIES: Readonly<Record<string, string>> = Object.freeze({
   memoryStore: 'memoryStore() from "flagon"',
   cookieStore: 'cookieStore() from "flagon"',
+  hybridStore: 'hybridStore({ server: sqliteStore({ path }) }) from "flagon"',
   sqliteStore: 'sqliteStore({ path: "sessions.db" }) from "flagon/sqlite"',
   redisStore: 'redisStore({ url: "redis://127.0.0.1:6379" }) from "flagon/redis"',
   flaskCookieStore: 'flaskCookieStore({ secretKey }) from "flagon/flask"',
@@ -437,10 +456,11 @@ export function resolveOptions<T>(
     );
   }
 
+  const clientStore = store.kind === "client" ? store : undefined;
   const permanentLifetime = positiveSeconds(
     "permanentLifetime",
     own(options, "permanentLifetime"),
-    DEFAULT_PERMANENT_LIFETIME,
+    clientStore?.enforcedLifetime ?? DEFAULT_PERMANENT_LIFETIME,
   ) as number;
   if (permanentLifetime > MAX_COOKIE_LIFETIME) {
     throw new ConfigError(
@@ -450,6 +470,12 @@ export function resolveOptions<T>(
   }
   const idleTimeout = positiveSeconds("idleTimeout", own(options, "idleTimeout"));
   const absoluteTimeout = positiveSeconds("absoluteTimeout", own(options, "absoluteTimeout"));
+  // A client store refuses what its format cannot honour (Flask's cookie keeps no creation time).
+  clientStore?.checkSessionOptions?.({
+    permanentLifetime: own(options, "permanentLifetime"),
+    idleTimeout,
+    absoluteTimeout,
+  });
   const touchAfter = positiveSeconds(
     "touchAfter",
     own(options, "touchAfter"),
@@ -459,6 +485,20 @@ export function resolveOptions<T>(
   // Checked here, not on the first request: a bad cap would otherwise make every load() throw.
   if (typeof maxCookieHeaderBytes !== "number" || !(maxCookieHeaderBytes > 0)) {
     throw new ConfigError("ERR_INVALID_OPTION", "maxCookieHeaderBytes must be a positive number of bytes");
+  }
+
+  const maxRecordBytes = own(options, "maxRecordBytes") ?? DEFAULT_MAX_RECORD_BYTES;
+  if (
+    typeof maxRecordBytes !== "number" ||
+    !(
+      maxRecordBytes === Number.POSITIVE_INFINITY ||
+      (Number.isSafeInteger(maxRecordBytes) && maxRecordBytes >= 1024)
+    )
+  ) {
+    throw new ConfigError(
+      "ERR_INVALID_OPTION",
+      `maxRecordBytes must be a whole number of bytes, at least 1024 (or Infinity for no limit), got ${describe(maxRecordBytes)}`,
+    );
   }
 
   const anonymousIdleTimeout = positiveSeconds(
@@ -524,6 +564,7 @@ export function resolveOptions<T>(
     schema: own(options, "schema"),
     cacheControl: own(options, "cacheControl") ?? "private, no-store",
     maxCookieHeaderBytes,
+    maxRecordBytes,
     logger: own(options, "logger") ?? {},
     migrateFrom: checkLegacyReaders(own(options, "migrateFrom")),
   });

@@ -13,8 +13,15 @@ export interface CommitPlan {
    * none of the headers) or, with an asynchronous schema, `FlagonError` `ERR_SESSION_INVALID`.
    */
   readonly write: (() => Promise<void>) | undefined;
-  /** The session cookie's `Set-Cookie` value, when one must be sent. */
+  /** The session cookie's `Set-Cookie` value, when one must be sent (the first, when there are several). */
   readonly setCookie: string | undefined;
+  /**
+   * The session's further `Set-Cookie` lines, sent with `setCookie`: a session split over several cookies
+   * (`name.1`, … after `name.0` in `setCookie`) and the expiry of the session cookies this write leaves
+   * behind (the one cookie when it moves to chunks, chunks no longer needed). Each name appears once.
+   * `undefined` for a session that fits one cookie.
+   */
+  readonly moreCookies?: readonly string[] | undefined;
   /**
    * `Set-Cookie` lines that expire a migrated session's legacy cookies (`migrateFrom`), sent beside the
    * session cookie's line in the response that migrates it; absent on every other response.
@@ -63,6 +70,7 @@ export function applyPlanToResponse(res: ServerResponse, plan: CommitPlan): void
   const legacy = plan.legacyCookies;
   if (plan.setCookie === undefined && legacy === undefined) return;
   if (plan.setCookie !== undefined) res.appendHeader("Set-Cookie", plan.setCookie);
+  if (plan.moreCookies !== undefined) res.appendHeader("Set-Cookie", plan.moreCookies as string[]);
   if (legacy !== undefined) res.appendHeader("Set-Cookie", legacy as string[]);
   if (plan.cacheControl !== undefined) res.setHeader("Cache-Control", plan.cacheControl);
 }
@@ -78,23 +86,45 @@ export function applyPlanToHeaders(headers: Headers, plan: CommitPlan): void {
   }
   const legacy = plan.legacyCookies;
   if (plan.setCookie === undefined && legacy === undefined) return;
-  if (plan.setCookie !== undefined) replaceSetCookie(headers, plan.cookieName, plan.setCookie);
-  if (legacy !== undefined) {
-    for (const line of legacy) replaceSetCookie(headers, line.slice(0, line.indexOf("=")), line);
-  }
+  const more = plan.moreCookies;
+  if (headers.has("set-cookie")) dropEarlierLines(headers, plan);
+  if (plan.setCookie !== undefined) headers.append("set-cookie", plan.setCookie);
+  if (more !== undefined) for (const line of more) headers.append("set-cookie", line);
+  if (legacy !== undefined) for (const line of legacy) headers.append("set-cookie", line);
   if (plan.cacheControl !== undefined) headers.set("cache-control", plan.cacheControl);
 }
 
-/** Appends `line` for the cookie `name`, dropping a line for that name an earlier commit added. */
-function replaceSetCookie(headers: Headers, name: string, line: string): void {
-  if (headers.has("set-cookie")) {
-    const existing = headers.getSetCookie();
-    const prefix = `${name}=`;
-    const others = existing.filter((current) => !current.startsWith(prefix));
-    if (others.length !== existing.length) {
-      headers.delete("set-cookie");
-      for (const current of others) headers.append("set-cookie", current);
-    }
+/**
+ * Every `Set-Cookie` line of a plan, in order: the session's own (`setCookie`, `moreCookies`) and the
+ * legacy expiries. For adapters whose response type takes a list (Fastify's reply, Koa's error headers).
+ */
+export function planCookieLines(plan: CommitPlan): string[] {
+  const lines: string[] = [];
+  if (plan.setCookie !== undefined) lines.push(plan.setCookie);
+  if (plan.moreCookies !== undefined) lines.push(...plan.moreCookies);
+  if (plan.legacyCookies !== undefined) lines.push(...plan.legacyCookies);
+  return lines;
+}
+
+/** The cookie name a `Set-Cookie` line sets. */
+const lineName = (line: string): string => line.slice(0, line.indexOf("="));
+
+/**
+ * Drops the lines an earlier commit of the same session added, so the response keeps one line per name:
+ * the session cookie, its chunks (`name.<n>`, whatever that commit wrote) and the plan's legacy names.
+ */
+function dropEarlierLines(headers: Headers, plan: CommitPlan): void {
+  const existing = headers.getSetCookie();
+  const own = `${plan.cookieName}=`;
+  const chunk = `${plan.cookieName}.`;
+  const legacy = plan.legacyCookies;
+  const others = existing.filter((current) => {
+    if (current.startsWith(own)) return false;
+    if (current.startsWith(chunk) && /^\d+=/.test(current.slice(chunk.length))) return false;
+    return legacy === undefined || !legacy.some((line) => lineName(line) === lineName(current));
+  });
+  if (others.length !== existing.length) {
+    headers.delete("set-cookie");
+    for (const current of others) headers.append("set-cookie", current);
   }
-  headers.append("set-cookie", line);
 }

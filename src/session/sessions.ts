@@ -15,6 +15,7 @@ import type {
   SessionMeta,
   SessionRecord,
 } from "../stores/types.js";
+import { chunkLines, chunkName, fitsOneCookie, readChunks } from "./chunks.js";
 import { refusedWritePlan, skippingTouch } from "./degrade.js";
 import { type EventSink, eventSink, withCommitEvent } from "./events.js";
 import { type LegacySession, readLegacySession, withLegacyExpiry } from "./migrate.js";
@@ -36,7 +37,7 @@ import {
   type SessionStatus,
 } from "./session.js";
 import { reportStoreFailure } from "./store-failure.js";
-import { readStored, storedEntries, storedRecord } from "./values.js";
+import { readStored, storedEntries, storedRecord, storedValue } from "./values.js";
 
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
@@ -102,6 +103,9 @@ export interface UserSession {
   meta: Record<string, string>;
 }
 
+/** Set-Cookie lines of the session itself: one, or several (chunks, and the expiry of those no longer needed). */
+type Lines = string | readonly string[];
+
 /** A day, in ms: the longest grace a store keeps a record past its end, to report why it ended. */
 const DAY_MS = 86_400_000;
 /** Signed-id prefix of an anonymous session: an id handed to the browser with no record behind it. */
@@ -113,6 +117,8 @@ interface LoadState {
   cookieName: string;
   /** The request carried a session cookie (valid or not). */
   hadCookie: boolean;
+  /** Chunk cookies (`name.0`…) the request carried, one past the highest index; 0: none (or one cookie). */
+  chunks: number;
   /** Key of the stored record this session was loaded from (server stores). */
   loadedKey: string | undefined;
   /** The cookie was verified by a fallback secret: re-issue it. */
@@ -177,6 +183,16 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   const idSigner = config.keyring ? createSigner(config.keyring, "session-id") : undefined;
   const emit = eventSink(config.onEvent, logger);
   const reporter: Reporter = { logger, emit };
+  // A client store that splits large sessions over several cookies (cookieStore's maxChunks).
+  const maxChunks = store.kind === "client" ? (store.maxChunks ?? 1) : 1;
+  // hybridStore: the server store a client-store session moves to when it outgrows the cookie.
+  const overflow = store.kind === "client" ? store.overflow : undefined;
+
+  /** The server store that holds this session's record: the store, or hybridStore's once it moved there. */
+  function serverOf(state: LoadState): ServerStore | undefined {
+    if (store.kind === "server") return store;
+    return state.loadedKey === undefined ? undefined : overflow?.server;
+  }
 
   function cookieName(secure: boolean): string {
     if (!secure || !cookie.prefix || /^__(host|secure)-/i.test(cookie.name)) return cookie.name;
@@ -384,6 +400,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       secure,
       cookieName: name,
       hadCookie: false,
+      chunks: 0,
       loadedKey: undefined,
       stale: false,
       now,
@@ -397,24 +414,47 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     // The session cookie is found in any Cookie header the server accepted (a few analytics cookies on a
     // shared domain easily pass 8 KiB): readCookie is one linear pass that parses only the matching pair.
     // `maxCookieHeaderBytes` bounds what is parsed as a whole (the cookie jar), not this.
-    const value = readCookie(header, name);
+    let value = readCookie(header, name);
+    if (value === undefined && maxChunks > 1) {
+      // A session too large for one cookie, split over name.0 … name.N-1 (src/session/chunks.ts).
+      const chunked = readChunks(header, name, maxChunks);
+      if (chunked !== undefined) {
+        state.hadCookie = true;
+        state.chunks = chunked.present;
+        if (!chunked.ok) {
+          logger.debug?.("malformed", { cookie: name, chunks: chunked.present });
+          return noSession(state, header, "invalid");
+        }
+        value = chunked.value;
+      }
+    }
     if (value === undefined || value === "") return noSession(state, header, "new");
     state.hadCookie = true;
 
-    let id: string;
-    let record: SessionRecord | null;
+    let id = "";
+    let record: SessionRecord | null = null;
+    // The store holding this session's record: a server store, or hybridStore's server side for a
+    // session that outgrew the cookie (its cookie is then a signed id, not a sealed session).
+    let server: ServerStore | undefined = store.kind === "server" ? store : undefined;
+    let verified = undefined as ReturnType<NonNullable<typeof idSigner>["check"]> | undefined;
     if (store.kind === "client") {
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
-      if (!decoded.ok) {
-        logger.debug?.(decoded.reason, { cookie: name });
-        return noSession(state, header, refusedStatus(decoded.reason));
+      if (decoded.ok) {
+        id = randomToken(32);
+        record = decoded.record;
+        state.stale = decoded.stale;
+        state.keyIndex = decoded.keyIndex ?? (decoded.stale ? 1 : 0);
+      } else {
+        verified = overflow === undefined ? undefined : idSigner?.check(name, value, { now });
+        if (verified === undefined || !verified.ok) {
+          logger.debug?.(decoded.reason, { cookie: name });
+          return noSession(state, header, refusedStatus(decoded.reason));
+        }
+        server = overflow!.server;
       }
-      id = randomToken(32);
-      record = decoded.record;
-      state.stale = decoded.stale;
-      state.keyIndex = decoded.keyIndex ?? (decoded.stale ? 1 : 0);
-    } else {
-      const verified = idSigner?.check(name, value, { now });
+    }
+    if (server !== undefined) {
+      verified ??= idSigner?.check(name, value, { now });
       if (verified === undefined || !verified.ok) {
         // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
         const reason = verified?.reason ?? "bad-mac";
@@ -433,7 +473,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const key = storeKey(id);
       const started = emit === undefined ? 0 : performance.now();
       try {
-        record = await getRecord(store, key, reporter);
+        record = await getRecord(server, key, reporter);
       } catch (error) {
         if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
         // onStoreUnavailable "degrade": an empty session the handler may read; a write to it fails at commit.
@@ -452,6 +492,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       state.loadedKey = key;
       state.stale = verified.keyIndex > 0;
     }
+    if (record === null) return noSession(state, header, "invalid"); // unreachable: every branch set it
 
     const ended = endedStatus(record, now);
     if (ended !== undefined) {
@@ -502,17 +543,50 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   }
 
   /** The Set-Cookie line for the session cookie (throws `ERR_COOKIE_TOO_LARGE` before any store I/O). */
-  function cookieLine(state: LoadState, value: string, meta: SessionMeta): string {
+  function cookieLine(state: LoadState, value: string, meta: SessionMeta): Lines {
     let maxAge: number | undefined;
     if (meta.permanent) {
       maxAge = Math.max(1, Math.min(MAX_COOKIE_LIFETIME, Math.floor((validUntil(meta) - state.now) / 1000)));
     }
-    return serializeCookie(state.cookieName, value, cookieAttributes(state, maxAge));
+    const attributes = cookieAttributes(state, maxAge);
+    if (maxChunks === 1 || (state.chunks === 0 && fitsOneCookie(state.cookieName, value))) {
+      return serializeCookie(state.cookieName, value, attributes);
+    }
+    return chunkedLines(state, value, attributes);
   }
 
-  function clearLine(state: LoadState): string {
-    const attributes = { ...cookieAttributes(state, 0), expires: new Date(0) };
-    return serializeCookie(state.cookieName, "", attributes);
+  /**
+   * The lines of a client-store value when chunks are involved: the value in one cookie or in chunks, and
+   * the expiry of every session cookie the request carried that this write does not replace (the one
+   * cookie when switching to chunks, chunks past the new count, all chunks when back to one cookie).
+   */
+  function chunkedLines(state: LoadState, value: string, attributes: CookieAttributes): string[] {
+    const name = state.cookieName;
+    let lines: string[];
+    let from = 0;
+    if (fitsOneCookie(name, value)) {
+      lines = [serializeCookie(name, value, attributes)];
+    } else {
+      lines = chunkLines(name, value, maxChunks, (chunk, piece) => serializeCookie(chunk, piece, attributes));
+      from = lines.length;
+      if (state.hadCookie && state.chunks === 0) lines.push(expiryLine(state, name));
+    }
+    for (let index = from; index < state.chunks; index++)
+      lines.push(expiryLine(state, chunkName(name, index)));
+    return lines;
+  }
+
+  function expiryLine(state: LoadState, name: string): string {
+    return serializeCookie(name, "", { ...cookieAttributes(state, 0), expires: new Date(0) });
+  }
+
+  function clearLine(state: LoadState): Lines {
+    if (state.chunks === 0) return expiryLine(state, state.cookieName);
+    const lines: string[] = [];
+    for (let index = 0; index < state.chunks; index++) {
+      lines.push(expiryLine(state, chunkName(state.cookieName, index)));
+    }
+    return lines;
   }
 
   function cookieValue(id: string, record: SessionRecord, state: LoadState): string {
@@ -531,6 +605,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       found = Object.freeze({
         write: undefined,
         setCookie: undefined,
+        moreCookies: undefined,
         cookieName,
         vary,
         cacheControl: undefined,
@@ -543,11 +618,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   /** One store call, run in order by the plan's `write`. */
   type Step = () => Promise<void>;
 
-  function planOf(state: LoadState, line: string | undefined, steps: Step[] | undefined): CommitPlan {
+  function planOf(state: LoadState, line: Lines | undefined, steps: Step[] | undefined): CommitPlan {
     if (line === undefined && steps === undefined) return constantPlan(readPlans, state.cookieName, true);
+    const several = typeof line === "object";
     return {
       write: steps === undefined ? undefined : runSteps(steps),
-      setCookie: line,
+      setCookie: several ? line[0] : line,
+      moreCookies: several && line.length > 1 ? line.slice(1) : undefined,
       cookieName: state.cookieName,
       vary: true,
       cacheControl: line === undefined || config.cacheControl === false ? undefined : config.cacheControl,
@@ -615,10 +692,11 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (s.destroyed) {
       const steps: Step[] = [];
       const loadedKey = state.loadedKey;
-      if (store.kind === "server" && loadedKey !== undefined)
-        steps.push(() => destroyRecord(store, loadedKey, reporter));
+      const server = serverOf(state);
+      if (server !== undefined && loadedKey !== undefined)
+        steps.push(() => destroyRecord(server, loadedKey, reporter));
       const after = Session.pendingAfterDestroy(session);
-      let line: string | undefined;
+      let line: Lines | undefined;
       if (after.length > 0) {
         line = planNew(steps, state, randomToken(32), new Map(), after, freshMeta(now));
       } else if (state.hadCookie) {
@@ -655,16 +733,14 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     // Except a loaded server-side record (same id): "empty" is only this request's view, so its change
     // set is applied like any other and a flash or key a concurrent request added survives (the store
     // guarantees in docs/security.md); the record then expires on its own.
+    const server = serverOf(state);
     const keepServerRecord =
-      store.kind === "server" &&
-      !session.isNew &&
-      state.loadedKey !== undefined &&
-      s.previousId === undefined;
+      server !== undefined && !session.isNew && state.loadedKey !== undefined && s.previousId === undefined;
     if (empty && !keepServerRecord) {
       const loadedKey = state.loadedKey;
       const steps =
-        !session.isNew && store.kind === "server" && loadedKey !== undefined && changed
-          ? [() => destroyRecord(store, loadedKey, reporter)]
+        !session.isNew && server !== undefined && loadedKey !== undefined && changed
+          ? [() => destroyRecord(server, loadedKey, reporter)]
           : undefined;
       // A bad cookie is cleared; an anonymous id the request did not use is left alone (another tab's
       // form may still need it).
@@ -701,7 +777,13 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return planOf(state, line, steps.length > 0 ? steps : undefined);
     }
 
-    if (store.kind === "client") {
+    if (server === undefined) {
+      if (overflow !== undefined) {
+        // hybridStore, cookie phase: the whole session again, in the cookie or moved to the server.
+        const steps: Step[] = [];
+        const line = planNew(steps, state, session.id, s.data, remainingFlashes, meta);
+        return planOf(state, line, steps.length > 0 ? steps : undefined);
+      }
       const record: SessionRecord = {
         ...meta,
         data: storedRecord(s.data, config.tagged),
@@ -711,6 +793,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     }
 
     const key = state.loadedKey!;
+    // Only a commit that adds something can make the record larger (a read or a touch never fails).
+    if (s.sets.size > 0 || s.addedFlashes.length > 0) checkRecordSize(s.data, remainingFlashes);
     const changes: ChangeSet = {
       clear: s.cleared,
       set: storedEntries(s.sets, config.tagged),
@@ -723,9 +807,33 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     const permanentRefresh = meta.permanent && (changed || touchDue);
     const line =
       state.stale || s.metaChanged || permanentRefresh || (config.rolling && touchDue)
-        ? cookieLine(state, cookieValue(session.id, { ...meta, data: {}, flashes: [] }, state), meta)
+        ? cookieLine(state, idValue(state, session.id), meta)
         : undefined;
-    return planOf(state, line, [() => applyChanges(store, key, changes, reporter)]);
+    return planOf(state, line, [() => applyChanges(server, key, changes, reporter)]);
+  }
+
+  /**
+   * Refuses (`ERR_SESSION_TOO_LARGE`) a server record whose JSON would exceed `maxRecordBytes`, before any
+   * store call: the whole record as this request sees it (data and flashes; the meta is small and bounded).
+   */
+  function checkRecordSize(data: ReadonlyMap<string, unknown>, flashes: readonly FlashMessage[]): void {
+    const limit = config.maxRecordBytes;
+    if (limit === Number.POSITIVE_INFINITY) return;
+    let bytes = 2;
+    for (const [key, value] of data) {
+      // `{"key":value,}`: the value as the store will serialise it (set() refused what JSON cannot hold).
+      bytes += Buffer.byteLength(key) + 4 + Buffer.byteLength(JSON.stringify(storedValue(value, config.tagged)) ?? "null");
+      if (bytes > limit) break;
+    }
+    for (const flash of flashes) {
+      bytes += Buffer.byteLength(flash.message) + Buffer.byteLength(flash.category) + flash.id.length + 40;
+    }
+    if (bytes <= limit) return;
+    throw new FlagonError(
+      "ERR_SESSION_TOO_LARGE",
+      `session record would be at least ${bytes} bytes of JSON, over maxRecordBytes (${limit}); nothing was ` +
+        "written. Keep large data in your own tables keyed by the user, or raise createSessions({ maxRecordBytes })",
+    );
   }
 
   /** Adds the steps that store a whole new record; returns its cookie line. */
@@ -740,11 +848,22 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     replacesKey?: string,
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
-  ): string {
+  ): Lines {
     const record: SessionRecord = { ...meta, data: storedRecord(data, config.tagged), flashes };
-    const line = cookieLine(state, cookieValue(id, record, state), meta);
     const lifecycle = meta.lifecycle;
-    if (store.kind === "server") {
+    let line: Lines | undefined;
+    let target: ServerStore | undefined = store.kind === "server" ? store : undefined;
+    if (target === undefined) {
+      line =
+        overflow === undefined
+          ? cookieLine(state, cookieValue(id, record, state), meta)
+          : inlineLine(state, record, meta);
+      // hybridStore: too large for the cookie, so the record moves to the server (and the cookie holds its id).
+      if (line === undefined) target = overflow!.server;
+    }
+    if (target !== undefined) {
+      checkRecordSize(data, flashes);
+      line = cookieLine(state, idValue(state, id), meta);
       const changes: ChangeSet = {
         clear: true,
         set: storedEntries(data, config.tagged),
@@ -753,16 +872,44 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         flashConsume: [],
         meta,
       };
-      if (loggedIn && lifecycle?.userTag !== undefined) changes.indexUser = lifecycle.userTag;
-      steps.push(() => applyChanges(store, storeKey(id), changes, reporter));
-      // Write first, delete second: a failed write leaves the user their old session, not none.
-      if (replacesKey !== undefined) steps.push(() => destroyRecord(store, replacesKey, reporter));
-    } else if (loggedIn && revocations !== undefined && lifecycle !== undefined) {
+      if (loggedIn && lifecycle?.userTag !== undefined && store.kind === "server") {
+        changes.indexUser = lifecycle.userTag;
+      }
+      const written = target;
+      steps.push(() => applyChanges(written, storeKey(id), changes, reporter));
+    }
+    // Write first, delete second: a failed write leaves the user their old session, not none. The record
+    // replaced is a regenerated session's (server stores), or a hybrid session's that left the server.
+    const replaced = store.kind === "server" ? store : overflow?.server;
+    if (replacesKey !== undefined && replaced !== undefined) {
+      steps.push(() => destroyRecord(replaced, replacesKey, reporter));
+    }
+    if (store.kind === "client" && loggedIn && revocations !== undefined && lifecycle !== undefined) {
       // A cookie session that logged in: recorded beside the user's revocations, so that `revokeUser`
       // can say how many sessions it ended.
       steps.push(() => revocations.recordLogin(lifecycle, validUntil(meta)));
     }
-    return line;
+    return line!;
+  }
+
+  /**
+   * hybridStore, a session written whole: its cookie line(s) when its cookie stays within `maxCookieBytes`
+   * (and what the cookie store and `maxChunks` can write), else undefined: it moves to the server.
+   */
+  function inlineLine(state: LoadState, record: SessionRecord, meta: SessionMeta): Lines | undefined {
+    try {
+      const value = cookieValue("", record, state);
+      if (Buffer.byteLength(state.cookieName) + value.length > overflow!.maxCookieBytes) return undefined;
+      return cookieLine(state, value, meta);
+    } catch (error) {
+      if (error instanceof FlagonError && error.code === "ERR_COOKIE_TOO_LARGE") return undefined;
+      throw error;
+    }
+  }
+
+  /** A signed session id: the cookie value of a session kept on the server. */
+  function idValue(state: LoadState, id: string): string {
+    return idSigner!.sign(state.cookieName, id, { now: state.now });
   }
 
   /** The Set-Cookie line of an anonymous id: signed as such, expiring with `anonymousIdleTimeout`. */
@@ -897,6 +1044,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     cookieName: (secure: boolean) => cookieName(isSecure(secure)),
     close: async () => {
       if (store.kind === "server") await store.close?.();
+      else await overflow?.server.close?.();
     },
   };
 }

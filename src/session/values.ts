@@ -245,6 +245,11 @@ export function storedEntries(
   return tagged ? Array.from(data, ([key, value]) => [key, tagValue(value)] as const) : [...data];
 }
 
+/** One value as the store keeps it (what `maxRecordBytes` measures). */
+export function storedValue(value: unknown, tagged: boolean): unknown {
+  return tagged ? tagValue(value) : value;
+}
+
 export function storedRecord(data: ReadonlyMap<string, unknown>, tagged: boolean): Record<string, unknown> {
   return Object.fromEntries(tagged ? storedEntries(data, true) : data);
 }

@@ -21,10 +21,24 @@ export interface CookieStoreOptions {
    * @default true
    */
   encrypt?: boolean;
+  /**
+   * How many cookies a session may be split over when it outgrows one (`sid.0`, `sid.1`, …, each
+   * Set-Cookie line at most 4096 bytes; docs/sessions.md, "Chunked cookies"). Three hold about 12 KB of
+   * cookie value (some 8.5 KB of JSON); a fourth would push the request past Node's default 16 KiB limit
+   * on request headers (`--max-http-header-size`), and every request of that visitor would get a 431.
+   * `1`: one cookie, a larger session is refused with `ERR_COOKIE_TOO_LARGE`.
+   * @default 3
+   */
+  maxChunks?: number;
 }
 
+/** Default `maxChunks`: 3 × 4 KB stays under Node's 16 KiB header limit with the browser's other headers. */
+export const DEFAULT_MAX_CHUNKS = 3;
+/** More chunks than this never reach a server with its default header limits (nginx 8 KiB, Node 16 KiB). */
+const MAX_MAX_CHUNKS = 10;
+
 /** Every `CookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
-const COOKIE_STORE_OPTION_NAMES = everyOptionName<CookieStoreOptions>()(["encrypt"]);
+const COOKIE_STORE_OPTION_NAMES = everyOptionName<CookieStoreOptions>()(["encrypt", "maxChunks"]);
 
 /** What cookie-session and iron-session options became (everything but `encrypt` lives on createSessions). */
 const COOKIE_STORE_HINTS: OptionHints = Object.freeze({
@@ -111,6 +125,15 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
       encrypt,
     );
   }
+  const maxChunks = options.maxChunks ?? DEFAULT_MAX_CHUNKS;
+  if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_MAX_CHUNKS) {
+    throw invalidOption(
+      "cookieStore",
+      "maxChunks",
+      `a whole number from 1 (one cookie) to ${MAX_MAX_CHUNKS}; past 3 a visitor's requests exceed Node's default 16 KiB header limit, so keep large sessions on the server (hybridStore)`,
+      maxChunks,
+    );
+  }
   const codecs = new WeakMap<Keyring, ReturnType<typeof codecFor>>();
 
   function codecFor(keyring: Keyring) {
@@ -136,6 +159,7 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
 
   return {
     kind: "client",
+    maxChunks,
     encode(record: SessionRecord, context: ClientStoreContext): string {
       const payload: CookiePayload = {
         v: 1,
@@ -152,12 +176,14 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
         now: context.now,
         expiresAt: record.expiresAt,
       });
-      // RFC 6265bis §5.6 limits name + value (the "=" is not counted), as serializeCookie does.
+      // RFC 6265bis §5.6 limits name + value (the "=" is not counted), as serializeCookie does. With
+      // chunks allowed, the core cuts a longer value (and refuses one that `maxChunks` cookies cannot hold).
+      if (maxChunks > 1) return value;
       const bytes = Buffer.byteLength(context.cookieName) + value.length;
       if (bytes > MAX_COOKIE_BYTES) {
         throw new CookieError(
           "ERR_COOKIE_TOO_LARGE",
-          `session cookie "${context.cookieName}" would be ${bytes} bytes (name and value), over the ${MAX_COOKIE_BYTES}-byte limit browsers keep; store less in the session or use a server-side store (memory, SQLite, Redis)`,
+          `session cookie "${context.cookieName}" would be ${bytes} bytes (name and value), over the ${MAX_COOKIE_BYTES}-byte limit browsers keep (maxChunks 1); store less in the session, allow chunks (cookieStore({ maxChunks: 3 })), or keep it on the server: hybridStore({ cookie, server }) or a server store (memory, SQLite, Redis, Postgres)`,
         );
       }
       return value;

@@ -179,6 +179,34 @@ export interface ClientStore {
    * `FlaskMarkup`, `FlaskUUID`), so that `session.set()` accepts them.
    */
   readonly keepsClasses?: ReadonlyArray<abstract new (...args: never[]) => object>;
+  /**
+   * How many cookies one session may be split over (`name.0 … name.N-1`) when its value is longer than
+   * one cookie holds (cookieStore's `maxChunks`). The core cuts and joins; `encode` returns the whole
+   * value and `decode` receives it joined. Absent or 1: one cookie, and a longer value is refused.
+   */
+  readonly maxChunks?: number;
+  /**
+   * The lifetime in seconds the format enforces by itself (Flask's `PERMANENT_SESSION_LIFETIME`):
+   * `createSessions` uses it as its `permanentLifetime` when none is given.
+   */
+  readonly enforcedLifetime?: number;
+  /**
+   * Called by `createSessions` with the options it was given: throws `ConfigError` for those the format
+   * cannot honour (Flask's cookie keeps no creation time, so no `absoluteTimeout`), saying what to use instead.
+   */
+  checkSessionOptions?(options: ClientStoreSessionOptions): void;
+  /**
+   * hybridStore: a session whose cookie would be longer than `maxCookieBytes` (name and value, chunks
+   * included) moves to `server`, and its cookie then carries a signed id. Absent for plain cookie stores.
+   */
+  readonly overflow?: { readonly server: ServerStore; readonly maxCookieBytes: number };
+}
+
+/** The `createSessions` options a client store may refuse (`ClientStore.checkSessionOptions`), in seconds. */
+export interface ClientStoreSessionOptions {
+  readonly permanentLifetime: number | undefined;
+  readonly idleTimeout: number | undefined;
+  readonly absoluteTimeout: number | undefined;
 }
 
 export type SessionStore = ServerStore | ClientStore;

@@ -347,7 +347,7 @@ describe("flagon/fastify sessions plugin", () => {
       store: (await import("../../src/index.js")).cookieStore(),
     });
     app.get("/big", async (request, reply) => {
-      request.session.set("blob", "x".repeat(5000));
+      request.session.set("blob", "x".repeat(20000));
       return reply.redirect("/");
     });
     const response = await injectBrowser(app).request("/big");

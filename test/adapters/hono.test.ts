@@ -273,7 +273,7 @@ describe("flagon/hono store failures", () => {
     const { cookieStore } = await import("../../src/stores/cookie.js");
     app.use(sessions<{ blob?: string }>({ secret: SECRET, store: cookieStore() }));
     app.get("/", (c) => {
-      c.get("session").set("blob", "x".repeat(5000));
+      c.get("session").set("blob", "x".repeat(20000));
       return c.text("ok");
     });
     const errors: unknown[] = [];

@@ -276,7 +276,7 @@ describe("flagon/koa sessions()", () => {
         { secret: SECRET, store: cookieStore() },
         {
           "/big": (ctx) => {
-            ctx.session.set("blob", "x".repeat(5000));
+            ctx.session.set("blob", "x".repeat(20000));
             ctx.redirect("/");
           },
         },

@@ -243,3 +243,62 @@ describe("createSessions with flaskCookieStore", () => {
     }
   });
 });
+
+describe("createSessions refuses options flaskCookieStore cannot honour", () => {
+  it("absoluteTimeout: Flask's cookie keeps no creation time (ConfigError saying what to use)", () => {
+    const store = flaskCookieStore({ secretKey: KEY });
+    let error: unknown;
+    try {
+      createSessions({ store, absoluteTimeout: 8 * 3600 });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe("ERR_NOT_SUPPORTED");
+    expect((error as Error).message).toContain("absoluteTimeout");
+    expect((error as Error).message).toContain("idleTimeout");
+    expect((error as Error).message).toContain("cookieStore()");
+  });
+
+  it("a permanentLifetime other than the store's maxAge; the same value is accepted", () => {
+    const store = flaskCookieStore({ secretKey: KEY, maxAge: 3600 });
+    expect(() => createSessions({ store, permanentLifetime: 7200 })).toThrow(
+      expect.objectContaining({
+        code: "ERR_NOT_SUPPORTED",
+        message: expect.stringContaining("maxAge: 7200"),
+      }),
+    );
+    expect(() => createSessions({ store, permanentLifetime: 3600 })).not.toThrow();
+    // The default store (31 days, Flask's default) refuses flagon's own default spelled out differently.
+    expect(() =>
+      createSessions({ store: flaskCookieStore({ secretKey: KEY }), permanentLifetime: 86_400 }),
+    ).toThrow(ConfigError);
+  });
+
+  it("without permanentLifetime the cookie's Max-Age follows maxAge, which the store enforces", async () => {
+    const sessions = createSessions({ store: flaskCookieStore({ secretKey: KEY, maxAge: 3600 }) });
+    const session = await sessions.load({ headers: {} });
+    session.permanent = true;
+    session.set("user", "leo");
+    const headers = new Headers();
+    await sessions.commit(session, headers);
+    expect(headers.getSetCookie()[0]).toMatch(/Max-Age=3600(;|$)/);
+  });
+
+  it("idleTimeout is accepted: flagon checks it against the cookie's timestamp, refreshed on activity", async () => {
+    vi.useFakeTimers({ now: T0 });
+    try {
+      const sessions = createSessions({ store: flaskCookieStore({ secretKey: KEY }), idleTimeout: 600 });
+      const session = await sessions.load({ headers: {} });
+      session.set("user", "leo");
+      const headers = new Headers();
+      await sessions.commit(session, headers);
+      const cookie = headers.getSetCookie()[0]!.split(";")[0]!;
+      vi.setSystemTime(T0 + 601_000);
+      const later = await sessions.load({ headers: { cookie } });
+      expect(later.status).toBe("idle");
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

@@ -112,7 +112,7 @@ describe("prepare: the commit plan", () => {
     const store = countingStore();
     const sessions = createSessions({ secret, store: cookieStore() });
     const session = await sessions.load({ headers: {} });
-    session.set("blob", "x".repeat(5000));
+    session.set("blob", "x".repeat(20000));
     expect(() => sessions.prepare(session)).toThrow(
       expect.objectContaining({ code: "ERR_COOKIE_TOO_LARGE" }),
     );

@@ -10,7 +10,7 @@ import type {
 } from "fastify";
 import { SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
-import { type CommitPlan, mergeVary } from "../../session/plan.js";
+import { type CommitPlan, mergeVary, planCookieLines } from "../../session/plan.js";
 import type { Session } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
 import { holdResponse } from "../kit/hold.js";
@@ -102,8 +102,14 @@ function applyPlanToReply(reply: FastifyReply, plan: CommitPlan): void {
     const merged = mergeVary(headerText(reply.getHeader("vary")), "Cookie");
     if (merged !== undefined) reply.header("vary", merged);
   }
-  if (plan.setCookie === undefined) return;
-  reply.header("set-cookie", plan.setCookie);
+  if (plan.setCookie === undefined && plan.legacyCookies === undefined) return;
+  // `reply.header` appends Set-Cookie lines: a chunked session and legacy expiries go as a list.
+  reply.header(
+    "set-cookie",
+    plan.moreCookies === undefined && plan.legacyCookies === undefined
+      ? plan.setCookie
+      : planCookieLines(plan),
+  );
   if (plan.cacheControl !== undefined) reply.header("cache-control", plan.cacheControl);
 }
 

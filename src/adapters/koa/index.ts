@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { Context, Middleware } from "koa";
 import type { SessionsOptions } from "../../session/options.js";
-import { applyPlanToResponse, type CommitPlan, mergeVary } from "../../session/plan.js";
+import { applyPlanToResponse, type CommitPlan, mergeVary, planCookieLines } from "../../session/plan.js";
 import type { Session } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
 import { flashedMessagesOf, flashOptions, type TemplateGlobals, templateGlobals } from "../kit/templates.js";
@@ -49,7 +49,11 @@ function keyOf(headers: HeaderRecord, name: string): string {
  */
 function carrySessionHeaders(error: unknown, plan: CommitPlan): void {
   // Koa replaces a thrown non-Error with an Error of its own: nothing can be carried on it.
-  if (!(error instanceof Error) || (!plan.vary && plan.setCookie === undefined)) return;
+  if (
+    !(error instanceof Error) ||
+    (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined)
+  )
+    return;
   const own = (error as { headers?: unknown }).headers;
   const headers: HeaderRecord = typeof own === "object" && own !== null ? { ...(own as HeaderRecord) } : {};
   if (plan.vary) {
@@ -61,11 +65,11 @@ function carrySessionHeaders(error: unknown, plan: CommitPlan): void {
     );
     if (merged !== undefined) headers[key] = merged;
   }
-  if (plan.setCookie !== undefined) {
+  if (plan.setCookie !== undefined || plan.legacyCookies !== undefined) {
     const key = keyOf(headers, "set-cookie");
     const current = headers[key];
     const lines = current === undefined ? [] : Array.isArray(current) ? [...current] : [String(current)];
-    headers[key] = [...lines, plan.setCookie];
+    headers[key] = [...lines, ...planCookieLines(plan)];
     if (plan.cacheControl !== undefined) headers[keyOf(headers, "cache-control")] = plan.cacheControl;
   }
   try {

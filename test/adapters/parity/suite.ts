@@ -213,6 +213,31 @@ export function paritySuite(harness: Harness): void {
     );
   });
 
+  describe("chunked cookie sessions", () => {
+    it("sends every chunk line once, reads the set back, and expires the chunks when it shrinks", async () => {
+      const { client } = await start({ store: cookieStore() });
+      let essay = "";
+      for (let i = 0; essay.length < 8000; i++) essay += ((i * 2654435761) % 4294967296).toString(36);
+      essay = essay.slice(0, 8000);
+      const big = await client.request(`/set?key=essay&value=${essay}`);
+      const names = big.setCookies.map((line) => line.slice(0, line.indexOf("=")));
+      expect(names).toEqual(["sid.0", "sid.1", "sid.2"]);
+      for (const line of big.setCookies) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(4096);
+      expect(big.headers.get("cache-control")).toBe("private, no-store");
+      const cookie = big.setCookies.map((line) => line.split(";", 1)[0]).join("; ");
+      const read = await client.request("/read", { cookie });
+      expect(json(read)).toEqual({ essay });
+      expect(read.setCookies).toEqual([]);
+      const small = await client.request("/set?key=essay&value=short", { cookie });
+      const expired = small.setCookies
+        .filter((line) => /Max-Age=0/.test(line))
+        .map((l) => l.split("=", 1)[0]);
+      expect(expired).toEqual(["sid.0", "sid.1", "sid.2"]);
+      expect(cookiesNamed(small)).toHaveLength(1);
+      expect(json(await client.request("/read", { cookie: cookiePair(small) }))).toEqual({ essay: "short" });
+    });
+  });
+
   describe("property 36: flash lifecycle", () => {
     it("shows a flash on the next request once, then never again (even if the cookie is replayed)", async () => {
       const { client } = await start();
