@@ -14,11 +14,12 @@ import type {
   Session as RouterSession,
   SessionStorage,
 } from "react-router";
-import { ConfigError, SessionStoreError } from "../../errors.js";
+import { ConfigError, type SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
 import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
 import { Session, type SessionData, type SessionShape } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
+import { isSessionStoreError } from "../kit/store-error.js";
 import { storeUnavailableResponse } from "../kit/unavailable.js";
 
 /** Answers a request whose session store failed. */
@@ -272,7 +273,7 @@ export function flagonSessionStorage<
       return await core.load({ headers, secure: isSecure(request) });
     } catch (error) {
       // React Router ends a loader or action that throws a Response with that response.
-      if (error instanceof SessionStoreError) throw await onStoreError(error, request);
+      if (isSessionStoreError(error)) throw await onStoreError(error, request);
       throw error;
     }
   }
@@ -291,7 +292,7 @@ export function flagonSessionStorage<
     try {
       if (plan.write !== undefined) await plan.write();
     } catch (error) {
-      if (error instanceof SessionStoreError) throw await onStoreError(error, undefined);
+      if (isSessionStoreError(error)) throw await onStoreError(error, undefined);
       throw error;
     }
     return plan.setCookie ?? "";
@@ -302,7 +303,7 @@ export function flagonSessionStorage<
     try {
       session = await core.load({ headers: request.headers, secure: isSecure(request) });
     } catch (error) {
-      if (error instanceof SessionStoreError) return onStoreError(error, request);
+      if (isSessionStoreError(error)) return onStoreError(error, request);
       throw error;
     }
     routerContext.set(context, session);
@@ -315,7 +316,7 @@ export function flagonSessionStorage<
     } catch (error) {
       // A response whose session was not written must not be sent (its redirect would race a
       // store that never got the data).
-      if (error instanceof SessionStoreError) return onStoreError(error, request);
+      if (isSessionStoreError(error)) return onStoreError(error, request);
       throw error;
     }
     if (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined) return response;
