@@ -160,6 +160,29 @@ describe("the SvelteKit app", () => {
     expect(after).toMatchObject({ name: "alice", a: true, b: true });
   });
 
+  it("writes nothing and sends no cookie when a request only reads the session", async () => {
+    const inner = memoryStore();
+    let writes = 0;
+    const store: ServerStore = {
+      kind: "server",
+      get: (key) => inner.get(key),
+      apply: (key, changes, ...rest) => {
+        writes++;
+        return inner.apply(key, changes, ...rest);
+      },
+      destroy: (key) => inner.destroy(key),
+    };
+    installCore(createSessions({ secret: SECRET, store }));
+    const loggedIn = pairOf((await logIn("leo")).login);
+    await svelteKitRequest(origin, "/", { cookie: loggedIn }); // takes the flash: one write
+    const before = writes;
+    const read = await svelteKitRequest(origin, "/", { cookie: loggedIn });
+    expect(read.body).toContain("user: leo");
+    expect(read.setCookies).toEqual([]);
+    expect(read.headers.get("vary")).toBe("Cookie");
+    expect(writes).toBe(before);
+  });
+
   it("refuses a form action without the token, or from another site without an Origin header", async () => {
     fresh();
     const page = await svelteKitRequest(origin, "/login");
