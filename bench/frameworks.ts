@@ -1,5 +1,5 @@
 /**
- * `node --conditions=flagon-source --import tsx bench/frameworks.ts [--quick]`
+ * `npm run bench:frameworks [-- --quick]`
  *
  * What flagon costs over the framework's own baseline, for the Fetch-framework adapters:
  * - React Router 7, in-process through `createRequestHandler`: a resource route that reads the session
@@ -81,7 +81,7 @@ async function reactRouter(): Promise<void> {
   for (const [name, values] of Object.entries(results)) {
     const value = median(values);
     console.log(
-      `  ${name.padEnd(11)} ${value.toFixed(1).padStart(7)} µs${name === "baseline" ? "" : `  (+${(value - base).toFixed(1)} µs)`}`,
+      `  ${name.padEnd(11)} ${value.toFixed(1).padStart(7)} µs${name === "baseline" ? "" : `  (+${(value - base).toFixed(1)} µs)`}   rounds: ${values.map((v) => v.toFixed(0)).join(" ")}`,
     );
   }
 }
@@ -126,7 +126,7 @@ async function svelteKit(): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const cold: Record<string, number[]> = { baseline: [], flagon: [] };
   const rps: Record<string, number[]> = { baseline: [], flagon: [] };
-  const rounds = quick ? 2 : 3;
+  const rounds = quick ? 2 : 5;
   for (let round = 0; round < rounds; round++) {
     for (const mode of ["baseline", "flagon"] as const) {
       const { child, started } = startKit(build, port, mode === "baseline");
@@ -143,7 +143,7 @@ async function svelteKit(): Promise<void> {
         const result = await autocannon({
           url: `${base}/bench`,
           connections: 10,
-          duration: quick ? 3 : 6,
+          duration: quick ? 3 : 4,
           requests: [
             {
               setupRequest: (request) => ({
@@ -168,6 +168,9 @@ async function svelteKit(): Promise<void> {
   );
   console.log(
     `  flagon    ${f.toFixed(0).padStart(6)} req/s  ${(1e6 / f).toFixed(0)} µs/req   cold start ${median(cold.flagon!).toFixed(0)} ms`,
+  );
+  console.log(
+    `  req/s by round, baseline: ${rps.baseline!.map((v) => v.toFixed(0)).join(" ")}; flagon: ${rps.flagon!.map((v) => v.toFixed(0)).join(" ")}`,
   );
   console.log(
     `  hook cost +${(1e6 / f - 1e6 / b).toFixed(0)} µs per request (${((1 - f / b) * 100).toFixed(0)} % of throughput)`,
