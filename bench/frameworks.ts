@@ -11,7 +11,11 @@
  * Single figures move a lot on a shared 2-core machine: compare the with/without pairs of one run.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import autocannon from "autocannon";
 import { flagonSessionStorage } from "../src/adapters/react-router/index.js";
 import { cookieStore } from "../src/index.js";
@@ -177,5 +181,62 @@ async function svelteKit(): Promise<void> {
   );
 }
 
-await reactRouter();
-await svelteKit();
+/**
+ * The same build served in this process, the hook switched on and off between blocks of sequential
+ * requests (the app's hook reads FLAGON_SVELTEKIT_BASELINE per request), the order alternating per
+ * round: both modes see the same machine load, which the two-process autocannon run cannot promise.
+ */
+async function svelteKitInProcess(): Promise<void> {
+  const build = await svelteKitBuild();
+  process.env.PROTOCOL_HEADER = "x-forwarded-proto"; // read when handler.js loads
+  const { handler } = (await import(pathToFileURL(join(build, "handler.js")).href)) as {
+    handler: (req: IncomingMessage, res: ServerResponse) => void;
+  };
+  const server = createServer((req, res) => handler(req, res));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const cookies: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const response = await fetch(`${base}/parity/set?value=user-${i}`, {
+      headers: { "x-forwarded-proto": "http" },
+    });
+    await response.arrayBuffer();
+    cookies.push(response.headers.getSetCookie()[0]?.split(";", 1)[0] ?? "");
+  }
+  const results: Record<string, number[]> = { baseline: [], flagon: [] };
+  const requests = quick ? 500 : 1500;
+  for (let round = 0; round < (quick ? 4 : 8); round++) {
+    const order = round % 2 === 0 ? (["baseline", "flagon"] as const) : (["flagon", "baseline"] as const);
+    for (const mode of order) {
+      process.env.FLAGON_SVELTEKIT_BASELINE = mode === "baseline" ? "1" : "0";
+      const started = process.hrtime.bigint();
+      for (let i = 0; i < requests; i++) {
+        const response = await fetch(`${base}/bench`, {
+          headers: { cookie: cookies[i % cookies.length]!, "x-forwarded-proto": "http" },
+        });
+        if (mode === "flagon" && i === 0 && !(await response.clone().text()).includes("user-"))
+          throw new Error("the hook did not read the session");
+        await response.arrayBuffer();
+      }
+      results[mode]!.push(Number(process.hrtime.bigint() - started) / 1000 / requests);
+    }
+  }
+  server.closeAllConnections();
+  server.close();
+  const [b, f] = [median(results.baseline!), median(results.flagon!)];
+  console.log(
+    "SvelteKit, the same build in-process, hook on/off alternating, sequential fetch, µs per request:",
+  );
+  console.log(
+    `  baseline ${b.toFixed(0)} µs  rounds: ${results.baseline!.map((v) => v.toFixed(0)).join(" ")}`,
+  );
+  console.log(
+    `  flagon   ${f.toFixed(0)} µs  rounds: ${results.flagon!.map((v) => v.toFixed(0)).join(" ")}  (+${(f - b).toFixed(0)} µs)`,
+  );
+}
+
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+if (only === undefined || only === "react-router") await reactRouter();
+if (only === undefined || only === "sveltekit") await svelteKit();
+if (only === undefined || only === "sveltekit-inprocess") await svelteKitInProcess();
