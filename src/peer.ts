@@ -18,14 +18,25 @@ export function requirePeer<T>(entry: string, name: string, range: string, note 
   try {
     return requireFromHere(name) as T;
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const message = error instanceof Error ? error.message : "";
-    // Only the peer itself missing: a broken install inside the peer keeps its own error.
-    if (code !== "MODULE_NOT_FOUND" || !message.includes(`'${name}'`)) throw error;
-    throw new ConfigError(
-      "ERR_PEER_MISSING",
-      `${entry} needs the package ${name}@${range}, which is not installed: npm install ${name}@${range}${note ? `. ${note}` : ""}`,
-      { cause: error },
-    );
+    throw peerError(error, entry, name, range, note);
   }
+}
+
+/**
+ * The error to throw for a failed `require` or `import()` of the peer `name`: `ERR_PEER_MISSING`
+ * (naming the package, range and install command) when the peer itself is not installed, else the
+ * original error (a broken install inside the peer keeps its own message).
+ */
+export function peerError(error: unknown, entry: string, name: string, range: string, note = ""): unknown {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : "";
+  const missing =
+    (code === "MODULE_NOT_FOUND" || code === "ERR_MODULE_NOT_FOUND") &&
+    (message.includes(`'${name}'`) || message.includes(`'${name}/`));
+  if (!missing) return error;
+  return new ConfigError(
+    "ERR_PEER_MISSING",
+    `${entry} needs the package ${name}@${range}, which is not installed: npm install ${name}@${range}${note ? `. ${note}` : ""}`,
+    { cause: error },
+  );
 }
