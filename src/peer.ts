@@ -1,7 +1,15 @@
 import { createRequire } from "node:module";
 import { ConfigError } from "./errors.js";
 
-const requireFromHere = createRequire(import.meta.url);
+/**
+ * Node's own `createRequire`, taken at run time where Node has `process.getBuiltinModule` (20.16+):
+ * a bundler (webpack in Next.js) rewrites a static `createRequire(import.meta.url)` into its own
+ * require, which cannot load a peer the app leaves to Node (`serverExternalPackages`).
+ */
+const nodeModule = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.(
+  "node:module",
+) as { createRequire: typeof createRequire } | undefined;
+const requireFromHere = (nodeModule?.createRequire ?? createRequire)(import.meta.url);
 
 /**
  * Loads an optional peer dependency synchronously (so `require("flagon/sqlite")` keeps working:

@@ -47,7 +47,12 @@ export function csrfProtection<
   return async (request, session, context) => {
     if (protection.isSafe(request.method)) return handler(request, session, context);
     const headers = request.headers;
-    const host = new URL(request.url).host;
+    // The host Next's own Server Action check compares Origin with (request.url may name the
+    // address Next listens on, not the one the browser used).
+    const host =
+      headers.get("x-forwarded-host")?.split(",", 1)[0]?.trim() ??
+      headers.get("host") ??
+      new URL(request.url).host;
     // A request from another site is refused before its body is read.
     const origin = protection.checkOrigin({ method: request.method, headers, host });
     if (!origin.ok) return onError(origin.error, request);
