@@ -64,17 +64,20 @@ async function freePort(): Promise<number> {
 
 export interface RunningNext {
   url: string;
+  /** ms from spawning `next start` to the first answer of the probe path. */
+  readyMs: number;
   child: ChildProcess;
   output: () => string;
   stop: () => Promise<number | null>;
 }
 
-/** `next start` of the built example on a free port of 127.0.0.1; resolves once it answers. */
+/** `next start` of the built example on a free port of 127.0.0.1; resolves once `probe` answers 200. */
 export async function startNextExample(
   env: Record<string, string>,
-  timeoutMs = 60_000,
+  { timeoutMs = 60_000, probe = "/api/static" }: { timeoutMs?: number; probe?: string } = {},
 ): Promise<RunningNext> {
   const port = await freePort();
+  const spawned = performance.now();
   const server = run(
     ["start", "-p", String(port), "-H", "127.0.0.1"],
     baseEnv({ NODE_ENV: "production", ...env }),
@@ -88,7 +91,7 @@ export async function startNextExample(
   for (;;) {
     if (exitCode !== undefined) throw new Error(`next start exited with ${exitCode}:\n${server.output()}`);
     try {
-      const response = await fetch(`${url}/api/static`);
+      const response = await fetch(`${url}${probe}`);
       await response.body?.cancel();
       if (response.ok) break;
     } catch {
@@ -98,10 +101,11 @@ export async function startNextExample(
       server.child.kill("SIGTERM");
       throw new Error(`next start did not answer within ${timeoutMs} ms:\n${server.output()}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return {
     url,
+    readyMs: performance.now() - spawned,
     child: server.child,
     output: server.output,
     stop: async () => {
