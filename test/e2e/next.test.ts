@@ -210,6 +210,20 @@ describe("the lesson in Chromium: Server Action login, flash shown once, session
     expect(await flashes()).toEqual([]);
   });
 
+  it("a Server Component's write is refused; the Server Action on the same page writes", async () => {
+    await page.goto("/session_set");
+    expect(await text("code.refusal")).toBe("ERR_SESSION_READ_ONLY");
+    expect(await text(".card.server")).not.toContain('"Leo"');
+    await page.click('main form button[type="submit"]');
+    await page.waitForURL((url) => url.pathname === "/", { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector("ul.flashes li") !== null, null, {
+      timeout: 30_000,
+    });
+    expect(await flashes()).toEqual(["Session data set successfully."]);
+    expect(await text(".card.server")).toContain('"Hello, World!"');
+    expect(await text("h1")).toBe("Welcome, leo");
+  });
+
   it("logs out through the Server Action: the cookie is cleared and the session is gone", async () => {
     await page.goto("/");
     await page.click('nav button[type="submit"]');

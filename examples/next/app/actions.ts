@@ -27,3 +27,10 @@ export const logout = action(async (session) => {
   session.destroy();
   redirect("/");
 });
+
+export const setSessionData = action(async (session) => {
+  session.set("name", "Leo");
+  session.set("message", "Hello, World!");
+  session.flash("Session data set successfully.");
+  redirect("/");
+});

@@ -21,6 +21,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
           </a>
           <nav aria-label="Lesson routes">
             <div className="group">
+              <span className="label">Session</span>
+              <a href="/session_set">/session_set</a>
+            </div>
+            <div className="group">
               <span className="label">Flash</span>
               {user === undefined ? (
                 <a href="/login">/login</a>

@@ -103,6 +103,16 @@ function loadNextHeaders(): Promise<NextHeadersModule> {
   return nextHeaders;
 }
 
+let nextCache: Promise<{ refresh(): void }> | undefined;
+
+function loadNextCache(): Promise<{ refresh(): void }> {
+  nextCache ??= import("next/cache.js").catch((error: unknown) => {
+    nextCache = undefined;
+    throw peerError(error, "flagon/next", "next", "16");
+  });
+  return nextCache;
+}
+
 function loadNextServer(): Promise<typeof import("next/server.js")> {
   nextServer ??= import("next/server.js").catch((error: unknown) => {
     nextServer = undefined;
@@ -297,6 +307,11 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
         const jar = await next.cookies();
         if (plan.setCookie !== undefined) jar.set(parseSetCookie(plan.setCookie));
         for (const line of plan.legacyCookies ?? []) jar.set(parseSetCookie(line));
+      } else if (plan.write !== undefined) {
+        // A server store changed and the cookie did not: Next invalidates the client router's cache
+        // when an action sets a cookie, and here none was set. Without this the browser may show its
+        // cached render of the page redirected to (without the flash the proxy just consumed for it).
+        (await loadNextCache()).refresh();
       }
       if (navigated) throw navigation;
       return result as Awaited<R>;
