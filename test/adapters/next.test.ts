@@ -168,6 +168,56 @@ describe("route()", () => {
   });
 });
 
+describe("proxy()", () => {
+  /** The flashes the proxy hands the render: Next's request-header override on NextResponse.next(). */
+  function delivered(response: Response) {
+    expect(response.headers.get("x-middleware-next")).toBe("1");
+    return flashCourier(SECRET).open(response.headers.get("x-middleware-request-x-flagon-flash"));
+  }
+
+  async function flashed() {
+    const { route, proxy } = nextSessions({ secret: SECRET, store: memoryStore() });
+    const response = await route((_request, session) => {
+      session.flash("Saved.", "info");
+      redirect("/");
+    })(get("/save"), context);
+    return { proxy, cookie: pair(response) };
+  }
+
+  it("takes the flashes out for the page, once, and drops a client's own header", async () => {
+    const { proxy, cookie } = await flashed();
+    const forged = new NextRequest("http://localhost/", {
+      headers: { cookie, "x-flagon-flash": "e30.forged" },
+    });
+    expect(delivered(await proxy(forged))).toEqual([["info", "Saved."]]);
+    expect(delivered(await proxy(get("/", cookie)))).toEqual([]);
+  });
+
+  it("consumes nothing on a prefetch or a POST (a Server Action's request)", async () => {
+    const { proxy, cookie } = await flashed();
+    const prefetch = new NextRequest("http://localhost/", {
+      headers: { cookie, "next-router-prefetch": "1" },
+    });
+    expect(delivered(await proxy(prefetch))).toEqual([]);
+    const post = new NextRequest("http://localhost/", { method: "POST", headers: { cookie } });
+    expect(delivered(await proxy(post))).toEqual([]);
+    expect(delivered(await proxy(get("/", cookie)))).toEqual([["info", "Saved."]]);
+  });
+
+  it("answers 503 when the store fails", async () => {
+    const { store, state } = flakyStore();
+    const { route, proxy } = nextSessions({ secret: SECRET, store });
+    const set = await route((_request, session) => {
+      session.set("name", "Leo");
+      return new Response("ok");
+    })(get("/"), context);
+    state.failGet = true;
+    const response = await proxy(get("/", pair(set)));
+    expect(response.status).toBe(503);
+    expect(response.headers.get("x-middleware-next")).toBeNull();
+  });
+});
+
 describe("getSession()'s read-only session", () => {
   async function loaded() {
     const core = createSessions({ secret: SECRET, store: memoryStore() });
