@@ -71,7 +71,7 @@ export interface NextSessions<T extends SessionShape<T> = SessionData> {
    */
   getSession(): Promise<Session<T>>;
   /**
-   * The `proxy.ts` function (`export const proxy = sessions.proxy`): on page requests it takes the
+   * For `proxy.ts` (`export function proxy(request) { return sessions.proxy(request) }`): on page requests it takes the
    * pending flash messages out of the session and commits before the page renders, then hands them to
    * `getSession()` in a MAC'd request header. Prefetches and non-GET requests consume nothing.
    */

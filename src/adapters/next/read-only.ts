@@ -34,8 +34,8 @@ function readOnlyError(what: string): FlagonError {
 
 const NO_PROXY =
   "getFlashedMessages() in a Server Component needs the flagon proxy: it takes the messages out of the " +
-  "session and commits before the page renders (a Server Component cannot). Export it from proxy.ts: " +
-  "`export const proxy = sessions.proxy` and include this page in its matcher (docs/next.md#flash-messages)";
+  "session and commits before the page renders (a Server Component cannot). Export a `proxy` function " +
+  "from proxy.ts that returns `sessions.proxy(request)`, with this page in its matcher (docs/next.md#flash-messages)";
 
 /**
  * `session` with writes refused, and `getFlashedMessages()` answering from the messages the proxy
