@@ -224,6 +224,29 @@ describe("the lesson in Chromium: Server Action login, flash shown once, session
     expect(await text("h1")).toBe("Welcome, leo");
   });
 
+  it("without JavaScript too: the action's 303, then the page shows the flash once", async () => {
+    const plain = await chrome.newContext({ baseURL: app.url, javaScriptEnabled: false });
+    try {
+      const tab = await plain.newPage();
+      await tab.goto("/login");
+      await tab.fill('input[name="username"]', "leo");
+      await tab.fill('input[name="password"]', "1234");
+      const [response] = await Promise.all([
+        tab.waitForNavigation({ waitUntil: "load" }),
+        tab.click('input[type="submit"]'),
+      ]);
+      expect(new URL(tab.url()).pathname).toBe("/");
+      expect(response?.status()).toBe(200);
+      const shown = async () => (await tab.locator("ul.flashes li").allTextContents()).map((t) => t.trim());
+      expect(await shown()).toEqual(["Login Successfully."]);
+      expect((await tab.locator("h1").textContent())?.trim()).toBe("Welcome, leo");
+      await tab.reload();
+      expect(await shown()).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it("logs out through the Server Action: the cookie is cleared and the session is gone", async () => {
     await page.goto("/");
     await page.click('nav button[type="submit"]');
