@@ -3,7 +3,7 @@
  * the app, and both must use one store (a memory store made twice would be two stores). Made on
  * first use: `next build` loads these modules without SECRET_KEY.
  */
-import { memoryStore, type SessionStore } from "flagon";
+import { cookieStore, memoryStore, type SessionStore } from "flagon";
 import { type NextSessions, nextSessions } from "flagon/next";
 
 export interface LessonData {
@@ -18,12 +18,13 @@ const KEY = Symbol.for("flagon.examples.next.sessions");
 async function makeStore(): Promise<{ store: SessionStore; description: string }> {
   const kind = process.env.SESSION_STORE ?? "memory";
   if (kind === "memory") return { store: memoryStore(), description: "in this process's memory" };
+  if (kind === "cookie") return { store: cookieStore(), description: "in your browser's cookie (sealed)" };
   if (kind === "redis") {
     const { redisStore } = await import("flagon/redis");
     const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
     return { store: redisStore({ url, prefix: "flagon-next:" }), description: `in Redis (${url})` };
   }
-  throw new Error(`SESSION_STORE must be memory or redis, got "${kind}"`);
+  throw new Error(`SESSION_STORE must be memory, cookie or redis, got "${kind}"`);
 }
 
 async function create(): Promise<{ sessions: Sessions; description: string }> {
