@@ -822,7 +822,10 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     let bytes = 2;
     for (const [key, value] of data) {
       // `{"key":value,}`: the value as the store will serialise it (set() refused what JSON cannot hold).
-      bytes += Buffer.byteLength(key) + 4 + Buffer.byteLength(JSON.stringify(storedValue(value, config.tagged)) ?? "null");
+      bytes +=
+        Buffer.byteLength(key) +
+        4 +
+        Buffer.byteLength(JSON.stringify(storedValue(value, config.tagged)) ?? "null");
       if (bytes > limit) break;
     }
     for (const flash of flashes) {

@@ -1,6 +1,7 @@
 /**
  * Adapter parity (docs/security.md §38): the same behavioural suite through flagon/express on a
- * real server and flagon/hono through app.request(), then one recorded browsing session whose
+ * real server, flagon/hono through app.request(), flagon/next's route() called as Next calls a
+ * Route Handler (and the other adapters), then one recorded browsing session whose
  * normalised responses must be identical.
  */
 import { describe, expect, it } from "vitest";
@@ -8,10 +9,11 @@ import { expressHarness } from "./express-harness.js";
 import { fastifyHarness } from "./fastify-harness.js";
 import { honoHarness } from "./hono-harness.js";
 import { koaHarness } from "./koa-harness.js";
+import { nextHarness } from "./next-harness.js";
 import { nodeHarness } from "./node-harness.js";
 import { paritySuite, transcript } from "./suite.js";
 
-const harnesses = [expressHarness, honoHarness, fastifyHarness, koaHarness, nodeHarness];
+const harnesses = [expressHarness, honoHarness, fastifyHarness, koaHarness, nodeHarness, nextHarness];
 
 for (const harness of harnesses) {
   describe(`parity: ${harness.name}`, () => paritySuite(harness));

@@ -1,0 +1,266 @@
+/**
+ * The Next example (examples/next), built with `next build` and served by `next start`: the parity
+ * properties over HTTP against its Route Handlers (fixation, logout, cache safety, no write when
+ * unmodified, store failure), and the lesson's login, flash and session panel in Chromium through
+ * Server Actions, Server Components and the proxy.
+ */
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browser as httpBrowser } from "../helpers/lesson-browser.js";
+import { buildNextExample, type RunningNext, startNextExample } from "./start-next.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+const SECRET_KEY = "next-example-e2e-secret-0123456789abcdefghij";
+
+let app: RunningNext;
+beforeAll(async () => {
+  await buildNextExample();
+  app = await startNextExample({ SECRET_KEY, SESSION_STORE: "memory" });
+}, 660_000);
+afterAll(async () => {
+  await app?.stop();
+});
+
+/** A logged-in HTTP client: the CSRF token from /api/csrf, then the form login Route Handler. */
+async function loggedIn() {
+  const client = httpBrowser(app.url);
+  const { token } = JSON.parse((await client.get("/api/csrf")).html) as { token: string };
+  const before = (await client.cookie("sid"))?.value;
+  const login = await client.post(
+    "/api/login",
+    { csrf_token: token, username: "leo", password: "1234" },
+    { origin: app.url },
+  );
+  return { client, before, login, token };
+}
+
+const varies = (headers: Headers) =>
+  (headers.get("vary") ?? "").split(",").some((field) => field.trim().toLowerCase() === "cookie");
+
+describe("parity properties against the built app (Route Handlers over HTTP)", () => {
+  it("fixation: login issues a new id, and the pre-login cookie replays as an empty session", async () => {
+    const { client, before, login } = await loggedIn();
+    expect(login.status).toBe(303);
+    expect(login.headers.get("location")).toBe("/");
+    const after = (await client.cookie("sid"))?.value;
+    expect(before).toBeDefined();
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect(JSON.parse((await client.get("/api/session")).html)).toMatchObject({ user: "leo" });
+    const replay = await fetch(`${app.url}/api/session`, { headers: { cookie: `sid=${before}` } });
+    expect(await replay.json()).toMatchObject({ user: null, data: {} });
+  });
+
+  it("logout: exactly one clearing Set-Cookie (thrown redirect()), and the old cookie is dead", async () => {
+    const { client, token } = await loggedIn();
+    const cookie = (await client.cookie("sid"))!.value;
+    const { token: fresh } = JSON.parse((await client.get("/api/csrf")).html) as { token: string };
+    expect(fresh).not.toBe(token); // rotated on login
+    const logout = await client.post("/api/logout", { csrf_token: fresh }, { origin: app.url });
+    expect(logout.status).toBe(307);
+    expect(logout.headers.get("location")).toBe("/");
+    const lines = logout.headers.getSetCookie().filter((line) => line.startsWith("sid="));
+    expect(lines).toEqual([
+      "sid=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; HttpOnly; SameSite=Lax",
+    ]);
+    const replay = await fetch(`${app.url}/api/session`, { headers: { cookie: `sid=${cookie}` } });
+    expect(await replay.json()).toMatchObject({ user: null, data: {} });
+  });
+
+  it("refuses a form post to a Route Handler from another origin (csrfProtection)", async () => {
+    const { client, token } = await loggedIn();
+    const forged = await client.post(
+      "/api/logout",
+      { csrf_token: token },
+      { origin: "https://evil.example" },
+    );
+    expect(forged.status).toBe(403);
+    expect(forged.html).toContain("origin-mismatch");
+    expect(JSON.parse((await client.get("/api/session")).html)).toMatchObject({ user: "leo" });
+  });
+
+  it("cache safety: Vary: Cookie where the session is used, private no-store with the cookie, nothing elsewhere", async () => {
+    const { client, login } = await loggedIn();
+    expect(varies(login.headers)).toBe(true);
+    expect(login.headers.get("cache-control")).toBe("private, no-store");
+    const read = await client.get("/api/session");
+    expect(varies(read.headers)).toBe(true);
+    const untouched = await client.get("/api/static");
+    expect(varies(untouched.headers)).toBe(false);
+    expect(untouched.headers.getSetCookie()).toEqual([]);
+    expect(untouched.headers.get("cache-control")).toBeNull();
+    // Pages: Next marks every dynamic render private, no-store itself.
+    expect((await client.get("/")).headers.get("cache-control")).toMatch(/private.*no-store/);
+  });
+
+  it("no write when unmodified: reading the session sends no Set-Cookie", async () => {
+    const { client } = await loggedIn();
+    for (let round = 0; round < 3; round++) {
+      const read = await client.get("/api/session");
+      expect(read.status).toBe(200);
+      expect(read.headers.getSetCookie()).toEqual([]);
+    }
+  });
+
+  it("a flash header sent by a client is dropped by the proxy: no forged message on the page", async () => {
+    const page = await fetch(`${app.url}/`, { headers: { "x-flagon-flash": "e30.forged" } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).not.toContain('class="flashes"');
+  });
+
+  describe("store failure", () => {
+    let broken: RunningNext;
+    beforeAll(async () => {
+      // Same secret, a Redis that is not there: a valid cookie's session cannot be read.
+      broken = await startNextExample({
+        SECRET_KEY,
+        SESSION_STORE: "redis",
+        REDIS_URL: "redis://127.0.0.1:9",
+      });
+    }, 120_000);
+    afterAll(async () => {
+      await broken?.stop();
+    });
+
+    it("answers 503 with Retry-After on Route Handlers and pages (proxy), and keeps serving", async () => {
+      const { client } = await loggedIn();
+      const cookie = `sid=${(await client.cookie("sid"))!.value}`;
+      for (const path of ["/api/session", "/", "/api/session"]) {
+        const response = await fetch(`${broken.url}${path}`, { headers: { cookie } });
+        expect(response.status).toBe(503);
+        expect(response.headers.get("retry-after")).toBe("5");
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(await response.text()).toBe("Service Unavailable");
+      }
+      // No cookie: no store read, the page renders.
+      expect((await fetch(`${broken.url}/api/static`)).status).toBe(200);
+    });
+  });
+});
+
+describe("the lesson in Chromium: Server Action login, flash shown once, session panel", () => {
+  let chrome: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    chrome = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await chrome.newContext({ baseURL: app.url });
+    page = await context.newPage();
+    page.on("pageerror", (error) => problems.push(error.message));
+  });
+  afterAll(async () => {
+    await context?.close();
+    await chrome?.close();
+  });
+
+  const text = async (selector: string) =>
+    ((await page.locator(selector).first().textContent()) ?? "").replace(/\s+/g, " ").trim();
+  const flashes = async () =>
+    (await page.locator("ul.flashes li").allTextContents()).map((item) => item.replace(/\s+/g, " ").trim());
+  const sid = async () => (await context.cookies()).find((cookie) => cookie.name === "sid");
+
+  async function logIn(password: string) {
+    await page.goto("/login");
+    await page.fill('input[name="username"]', "leo");
+    await page.fill('input[name="password"]', password);
+    await page.click('input[type="submit"]');
+  }
+
+  it("a wrong password: back on /login with 'Login Failed.' once", async () => {
+    await logIn("wrong");
+    await page.waitForFunction(() => document.querySelector("ul.flashes li") !== null, null, {
+      timeout: 30_000,
+    });
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(await flashes()).toEqual(["Login Failed."]);
+    await page.reload();
+    expect(await flashes()).toEqual([]);
+  });
+
+  it("logs in through the Server Action: new session id, the flash once on the page it redirects to", async () => {
+    const before = (await sid())?.value;
+    await logIn("1234");
+    await page.waitForURL((url) => url.pathname === "/", { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector("h1")?.textContent?.includes("Welcome"), null, {
+      timeout: 30_000,
+    });
+    expect(await text("h1")).toBe("Welcome, leo");
+    expect(await flashes()).toEqual(["Login Successfully."]);
+    const after = await sid();
+    expect(after).toMatchObject({ httpOnly: true, sameSite: "Lax", path: "/" });
+    expect(after?.value).not.toBe(before);
+    expect(await text(".card.server")).toContain('"leo"');
+    expect(await text("nav")).toContain("Logged in as leo");
+
+    // Shown once: a reload, and a client-side navigation, show no flash.
+    await page.reload();
+    expect(await text("h1")).toBe("Welcome, leo");
+    expect(await flashes()).toEqual([]);
+    await page.goto("/login");
+    expect(await flashes()).toEqual([]);
+  });
+
+  it("a Server Component's write is refused; the Server Action on the same page writes", async () => {
+    await page.goto("/session_set");
+    expect(await text("code.refusal")).toBe("ERR_SESSION_READ_ONLY");
+    expect(await text(".card.server")).not.toContain('"Leo"');
+    await page.click('main form button[type="submit"]');
+    await page.waitForURL((url) => url.pathname === "/", { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector("ul.flashes li") !== null, null, {
+      timeout: 30_000,
+    });
+    expect(await flashes()).toEqual(["Session data set successfully."]);
+    expect(await text(".card.server")).toContain('"Hello, World!"');
+    expect(await text("h1")).toBe("Welcome, leo");
+  });
+
+  it("without JavaScript too: the action's 303, then the page shows the flash once", async () => {
+    const plain = await chrome.newContext({ baseURL: app.url, javaScriptEnabled: false });
+    try {
+      const tab = await plain.newPage();
+      await tab.goto("/login");
+      await tab.fill('input[name="username"]', "leo");
+      await tab.fill('input[name="password"]', "1234");
+      const [response] = await Promise.all([
+        tab.waitForNavigation({ waitUntil: "load" }),
+        tab.click('input[type="submit"]'),
+      ]);
+      expect(new URL(tab.url()).pathname).toBe("/");
+      expect(response?.status()).toBe(200);
+      const shown = async () => (await tab.locator("ul.flashes li").allTextContents()).map((t) => t.trim());
+      expect(await shown()).toEqual(["Login Successfully."]);
+      expect((await tab.locator("h1").textContent())?.trim()).toBe("Welcome, leo");
+      await tab.reload();
+      expect(await shown()).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it("logs out through the Server Action: the cookie is cleared and the session is gone", async () => {
+    await page.goto("/");
+    await page.click('nav button[type="submit"]');
+    await page.waitForFunction(
+      () => !document.querySelector("nav")?.textContent?.includes("Logged in"),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    expect(await sid()).toBeUndefined();
+    await page.reload();
+    expect(await text("h1")).toBe("Sessions, cookies and flashed messages");
+    expect(await text(".card.server")).toContain("Nothing.");
+    expect(problems).toEqual([]);
+  });
+});
