@@ -11,6 +11,7 @@ import { checkOptionNames, describe, everyOptionName, type OptionHints } from ".
 import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
 import { invalidOption, timerOption } from "./options.js";
+import { StatementQueue, type Ticket } from "./postgres/queue.js";
 import {
   ensureSchema,
   IDENTIFIER,
@@ -223,11 +224,47 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   }
 
   /** Runs one statement within `statementTimeout` (the schema check included, on the first call). */
-  async function run<R extends Pg.QueryResultRow>(
+  function run<R extends Pg.QueryResultRow>(
     operation: string,
     query: Pg.QueryConfig,
   ): Promise<Pg.QueryResult<R>> {
+    return within(operation, () => pool.query<R>(query));
+  }
+
+  /**
+   * Loads and commits go through the queue: alone while a connection is free, in batches when all
+   * are busy. Each still makes at most one round trip.
+   */
+  const queue = new StatementQueue(poolLimit(pool, config));
+  const loadLane = queue.lane<string, SessionRow | undefined>({
+    async send(keys) {
+      if (keys.length === 1) {
+        const result = await pool.query<SessionRow>({ ...statements.get, values: [keys[0], Date.now()] });
+        return [result.rows[0]];
+      }
+      const result = await pool.query<SessionRow & { key: string }>({
+        ...statements.getMany,
+        values: [keys, Date.now()],
+      });
+      const byKey = new Map(result.rows.map((row) => [row.key, row]));
+      return keys.map((key) => byKey.get(key));
+    },
+  });
+  const commitLane = queue.lane<Commit, undefined>({
+    async send(commits) {
+      if (commits.length === 1)
+        await pool.query({ ...statements.apply, values: applyValues(commits[0] as Commit) });
+      else await pool.query({ ...statements.applyMany, values: [batchValue(commits)] });
+      return commits.map(() => undefined);
+    },
+  });
+
+  async function within<T>(
+    operation: string,
+    start: (ticket: (t: Ticket) => void) => Promise<T>,
+  ): Promise<T> {
     if (closed) throw new SessionStoreError(`PostgreSQL session store ${where} is closed`);
+    let ticket: Ticket | undefined;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -242,12 +279,15 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     });
     const work = (async () => {
       if (!schemaReady) await ensureReady();
-      return pool.query<R>(query);
+      return start((t) => {
+        ticket = t;
+      });
     })();
     try {
       return await Promise.race([work, deadline]);
     } catch (error) {
-      // The statement may still finish after the deadline; its outcome is nobody's to report.
+      // Not sent yet: never sent. Sent: it may still finish after the deadline; its outcome is nobody's to report.
+      ticket?.cancel();
       work.catch(() => undefined);
       throw toStoreError(error, where, operation, config.statementTimeout);
     } finally {
@@ -291,13 +331,13 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     table: where,
 
     async get(key) {
-      const result = await run<SessionRow>("get", { ...statements.get, values: [key, Date.now()] });
-      const row = result.rows[0];
+      const row = await within("get", (ticket) => loadLane(key, ticket));
       return row === undefined ? null : toRecord(row, where);
     },
 
     async apply(key, changes) {
-      await run("apply", { ...statements.apply, values: applyValues(key, changes, Date.now()) });
+      const commit = commitOf(key, changes, Date.now());
+      await within("apply", (ticket) => commitLane(commit, ticket));
     },
 
     async destroy(key) {
@@ -340,6 +380,12 @@ function closedError(where: string): SessionStoreError {
   return new SessionStoreError(`PostgreSQL session store ${where} is closed`);
 }
 
+/** How many statements may be in flight: the pool's size (pg.Pool keeps it in `options.max`). */
+function poolLimit(pool: PoolLike, config: Config): number {
+  const max = (pool as { options?: { max?: unknown } }).options?.max;
+  return typeof max === "number" && Number.isSafeInteger(max) && max > 0 ? max : config.poolSize;
+}
+
 function ownPool(connectionString: string, config: Config): Pg.Pool {
   return new pg.Pool({
     connectionString,
@@ -356,7 +402,9 @@ function ownPool(connectionString: string, config: Config): Pg.Pool {
 
 interface Statements {
   get: Pg.QueryConfig;
+  getMany: Pg.QueryConfig;
   apply: Pg.QueryConfig;
+  applyMany: Pg.QueryConfig;
   destroy: Pg.QueryConfig;
   listUser: Pg.QueryConfig;
   revoke: Pg.QueryConfig;
@@ -375,35 +423,23 @@ function prepareStatements(t: Tables): Statements {
   const notRevoked = "(lifecycle->>'revoked') IS DISTINCT FROM 'true'";
   return {
     get: named("get", `SELECT ${columns} FROM ${table} WHERE key = $1 AND expires_at > $2`),
-    // $1 key, $2 now, $3 clear, $4 deleted keys, $5 set (jsonb object: duplicate keys keep the last),
-    // $6 consumed flash ids, $7 added flashes (jsonb array), $8..$11 meta, $12 lifecycle, $13 user tag.
-    // A stored row past its expiry counts as absent (starts empty); a revoked one is left as it is.
+    // Loads that waited for a connection, in one statement (see StatementQueue).
+    getMany: named(
+      "get_many",
+      `SELECT key, ${columns} FROM ${table} WHERE key = ANY($1::text[]) AND expires_at > $2`,
+    ),
+    // The change set semantics live once, in <table>_apply (src/stores/postgres/schema.ts).
     apply: named(
       "apply",
-      `INSERT INTO ${table} AS s
-         (key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle, user_tag)
-       VALUES ($1, $5::jsonb, $7::jsonb, $8, $9, $10, $11, $12::jsonb, $13)
-       ON CONFLICT (key) DO UPDATE SET
-         data = (CASE WHEN $3::boolean OR s.expires_at <= $2::bigint THEN '{}'::jsonb ELSE s.data END
-                 - $4::text[]) || EXCLUDED.data,
-         flashes = (CASE
-             WHEN s.expires_at <= $2::bigint THEN '[]'::jsonb
-             WHEN cardinality($6::text[]) = 0 THEN s.flashes
-             ELSE coalesce(
-               (SELECT jsonb_agg(f.value ORDER BY f.ordinality)
-                  FROM jsonb_array_elements(s.flashes) WITH ORDINALITY AS f
-                 WHERE (f.value->>'id' = ANY($6::text[])) IS NOT TRUE),
-               '[]'::jsonb)
-           END) || EXCLUDED.flashes,
-         created_at = CASE WHEN s.expires_at <= $2::bigint THEN EXCLUDED.created_at
-                           ELSE least(s.created_at, EXCLUDED.created_at) END,
-         last_seen_at = EXCLUDED.last_seen_at,
-         expires_at = EXCLUDED.expires_at,
-         permanent = EXCLUDED.permanent,
-         lifecycle = EXCLUDED.lifecycle,
-         user_tag = CASE WHEN s.expires_at <= $2::bigint THEN EXCLUDED.user_tag
-                         ELSE coalesce(EXCLUDED.user_tag, s.user_tag) END
-       WHERE s.expires_at <= $2::bigint OR (s.lifecycle->>'revoked') IS DISTINCT FROM 'true'`,
+      `SELECT ${qualified(t, "_apply")}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    ),
+    // Commits that waited for a connection: one statement, one transaction, one WAL flush for all.
+    applyMany: named(
+      "apply_many",
+      `SELECT ${qualified(t, "_apply")}(c.k, c.n, c.c, ARRAY(SELECT jsonb_array_elements_text(c.d)), c.s,
+              ARRAY(SELECT jsonb_array_elements_text(c.f)), c.a, c.ca, c.ls, c.ex, c.p, c.l, c.u)
+         FROM jsonb_to_recordset($1::jsonb) AS c(k text, n bigint, c boolean, d jsonb, s jsonb, f jsonb,
+              a jsonb, ca bigint, ls bigint, ex bigint, p boolean, l jsonb, u text)`,
     ),
     destroy: named("destroy", `DELETE FROM ${table} WHERE key = $1`),
     listUser: named(
@@ -448,31 +484,65 @@ function json(value: unknown): string {
   return text;
 }
 
-function applyValues(key: string, changes: ChangeSet, now: number): unknown[] {
-  const { meta } = changes;
-  // One jsonb object of the set keys, in order: jsonb keeps the last of duplicate keys, as the contract wants.
+/** A change set as the statement's parameters (JSON made once, whether it goes alone or in a batch). */
+interface Commit {
+  key: string;
+  now: number;
+  changes: ChangeSet;
+  /** One jsonb object of the set keys, in order: jsonb keeps the last of duplicate keys, as the contract wants. */
+  set: string;
+  added: string;
+  lifecycle: string | null;
+}
+
+function commitOf(key: string, changes: ChangeSet, now: number): Commit {
   let set = "{";
   for (const [name, value] of changes.set) {
     if (set.length > 1) set += ",";
     set += `${JSON.stringify(name)}:${json(value)}`;
   }
   set += "}";
-  const added = changes.flashAdd.map(({ id, category, message }) => ({ id, category, message }));
+  const added = JSON.stringify(
+    changes.flashAdd.map(({ id, category, message }) => ({ id, category, message })),
+  );
+  const lifecycle = changes.meta.lifecycle === undefined ? null : json(changes.meta.lifecycle);
+  return { key, now, changes, set, added, lifecycle };
+}
+
+function applyValues(commit: Commit): unknown[] {
+  const { changes } = commit;
+  const { meta } = changes;
   return [
-    key,
-    now,
+    commit.key,
+    commit.now,
     changes.clear,
     changes.delete,
-    set,
+    commit.set,
     changes.flashConsume,
-    JSON.stringify(added),
+    commit.added,
     meta.createdAt,
     meta.lastSeenAt,
     meta.expiresAt,
     meta.permanent,
-    meta.lifecycle === undefined ? null : json(meta.lifecycle),
+    commit.lifecycle,
     changes.indexUser ?? null,
   ];
+}
+
+/** Several commits as the one jsonb parameter of applyMany (the set and flash JSON inlined as they are). */
+function batchValue(commits: readonly Commit[]): string {
+  let out = "[";
+  for (const commit of commits) {
+    const { changes } = commit;
+    const { meta } = changes;
+    if (out.length > 1) out += ",";
+    out +=
+      `{"k":${JSON.stringify(commit.key)},"n":${commit.now},"c":${changes.clear},` +
+      `"d":${JSON.stringify(changes.delete)},"s":${commit.set},"f":${JSON.stringify(changes.flashConsume)},` +
+      `"a":${commit.added},"ca":${meta.createdAt},"ls":${meta.lastSeenAt},"ex":${meta.expiresAt},` +
+      `"p":${meta.permanent},"l":${commit.lifecycle ?? "null"},"u":${JSON.stringify(changes.indexUser ?? null)}}`;
+  }
+  return `${out}]`;
 }
 
 function corrupt(where: string): SessionStoreError {

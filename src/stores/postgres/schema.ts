@@ -44,8 +44,50 @@ export function migrations(t: Tables): readonly string[] {
      -- The purge walks expired rows oldest first, a batch at a time: a range scan of this index.
      CREATE INDEX IF NOT EXISTS "${t.table}_expires_at" ON ${sessions} (expires_at);
      -- Partial: anonymous sessions (most rows) cost this index nothing; listUser reads one user's rows.
-     CREATE INDEX IF NOT EXISTS "${t.table}_user_tag" ON ${sessions} (user_tag) WHERE user_tag IS NOT NULL;`,
+     CREATE INDEX IF NOT EXISTS "${t.table}_user_tag" ON ${sessions} (user_tag) WHERE user_tag IS NOT NULL;
+     ${applyFunction(t)}`,
   ];
+}
+
+/**
+ * `<table>_apply(...)`: one change set, applied by the server to the row as it is when the statement
+ * runs. The INSERT … ON CONFLICT DO UPDATE locks the row, so a concurrent commit of another key is
+ * never lost, and a flash added meanwhile is kept (only the consumed ids are removed). A stored row
+ * past its expiry counts as absent (the session starts empty); a revoked row (a tombstone) is left as
+ * it is, so a request still in flight cannot bring it back. p_now is the app's clock (the core judges
+ * validity by it). p_set is one jsonb object of the keys set (jsonb keeps the last of duplicate keys).
+ */
+function applyFunction(t: Tables): string {
+  const sessions = qualified(t);
+  return `CREATE OR REPLACE FUNCTION ${qualified(t, "_apply")}(
+       p_key text, p_now bigint, p_clear boolean, p_delete text[], p_set jsonb, p_consume text[],
+       p_add jsonb, p_created_at bigint, p_last_seen_at bigint, p_expires_at bigint, p_permanent boolean,
+       p_lifecycle jsonb, p_user_tag text)
+     RETURNS void LANGUAGE plpgsql AS $apply$
+     BEGIN
+       INSERT INTO ${sessions} AS s
+         (key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle, user_tag)
+       VALUES (p_key, p_set, p_add, p_created_at, p_last_seen_at, p_expires_at, p_permanent, p_lifecycle, p_user_tag)
+       ON CONFLICT (key) DO UPDATE SET
+         data = (CASE WHEN p_clear OR s.expires_at <= p_now THEN '{}'::jsonb ELSE s.data END - p_delete) || p_set,
+         flashes = (CASE
+             WHEN s.expires_at <= p_now THEN '[]'::jsonb
+             WHEN cardinality(p_consume) = 0 THEN s.flashes
+             ELSE coalesce(
+               (SELECT jsonb_agg(f.value ORDER BY f.ordinality)
+                  FROM jsonb_array_elements(s.flashes) WITH ORDINALITY AS f
+                 WHERE (f.value->>'id' = ANY(p_consume)) IS NOT TRUE),
+               '[]'::jsonb)
+           END) || p_add,
+         created_at = CASE WHEN s.expires_at <= p_now THEN p_created_at ELSE least(s.created_at, p_created_at) END,
+         last_seen_at = p_last_seen_at,
+         expires_at = p_expires_at,
+         permanent = p_permanent,
+         lifecycle = p_lifecycle,
+         user_tag = CASE WHEN s.expires_at <= p_now THEN p_user_tag ELSE coalesce(p_user_tag, s.user_tag) END
+       WHERE s.expires_at <= p_now OR (s.lifecycle->>'revoked') IS DISTINCT FROM 'true';
+     END
+     $apply$;`;
 }
 
 /** Thrown when the database holds a schema newer than this release reads. */
