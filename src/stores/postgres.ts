@@ -142,6 +142,8 @@ const POSTGRES_STORE_HINTS: OptionHints = Object.freeze({
 export interface PostgresStore extends ServerStore {
   /** `"schema"."table"`, for operators and tests. */
   readonly table: string;
+  listUser(userTag: string): Promise<IndexedSession[]>;
+  revoke(key: string): Promise<boolean>;
   /** Creates or migrates the tables now (the first store call does it otherwise). */
   ready(): Promise<void>;
   /** Deletes expired rows now, in batches of `purgeBatch`; resolves with how many went. */
