@@ -539,7 +539,7 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   }
   if (postgresSetting !== undefined) {
     lines.push(
-      `**PostgreSQL.** flagon-express-postgres (flagon/postgres, its own pool of 10) and express-session-postgres (express-session + connect-pg-simple on a pg.Pool of 10, resave: false, its default touch) write to one local PostgreSQL with the server's own durability setting for both (${postgresSetting}); each starts from an empty table. Round trips per request (counted by test/stores/postgres-round-trips.test.ts): flagon reads 1 (SELECT), writes 2 (SELECT, one INSERT … ON CONFLICT), a read-only request writes nothing; connect-pg-simple reads 2 (SELECT, then an UPDATE that touches the expiry), writes 2 (SELECT, upsert).`,
+      `**PostgreSQL.** flagon-express-postgres (flagon/postgres, its own pool of 10) and express-session-postgres (express-session + connect-pg-simple on a pg.Pool of 10, resave: false, its default touch) write to one local PostgreSQL with the server's own durability setting for both (${postgresSetting}); each starts from an empty table. Round trips per request (counted by test/stores/postgres-round-trips.test.ts): flagon reads 1 (SELECT), writes 2 (SELECT, then one statement that applies the change set), logs in with 1 (no cookie: the new record's commit), and a read-only request writes nothing; loads and commits that wait for a busy pool go out together as one statement each (docs/postgres.md, group commit). connect-pg-simple reads 2 (SELECT, then an UPDATE that touches the expiry), writes 2 (SELECT, upsert of the whole session), logs in with 2 (regenerate's DELETE, then the upsert).`,
       "",
     );
   }

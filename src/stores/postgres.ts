@@ -261,6 +261,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
   ): Promise<T> {
     if (closed) throw new SessionStoreError(`PostgreSQL session store ${where} is closed`);
     let ticket: Ticket | undefined;
+    let gaveUp = false;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -275,6 +276,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     });
     const work = (async () => {
       if (!schemaReady) await ensureReady();
+      // The caller's deadline passed while the schema was being checked: its statement is never sent.
+      if (gaveUp)
+        throw new SessionStoreError(
+          `PostgreSQL session store ${where}: ${operation} abandoned at its deadline`,
+        );
       return start((t) => {
         ticket = t;
       });
@@ -283,6 +289,7 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return await Promise.race([work, deadline]);
     } catch (error) {
       // Not sent yet: never sent. Sent: it may still finish after the deadline; its outcome is nobody's to report.
+      gaveUp = true;
       ticket?.cancel();
       work.catch(() => undefined);
       throw toStoreError(error, where, operation, config.statementTimeout);
