@@ -186,7 +186,7 @@ describe.skipIf(!available)("postgresStore when the database fails", () => {
         const found = await admin!.query<{ pid: number }>(
           `SELECT pid FROM pg_stat_activity
             WHERE application_name = 'flagon' AND wait_event_type = 'Lock' AND query LIKE $1`,
-          [`%"${schema}"."sessions_kill_apply"%`],
+          [`%INSERT INTO "${schema}"."sessions_kill"%`],
         );
         if (found.rows[0] === undefined) throw new Error("the commit is not waiting yet");
         return found.rows[0].pid;

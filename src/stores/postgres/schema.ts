@@ -49,43 +49,77 @@ export function migrations(t: Tables): readonly string[] {
   ];
 }
 
+/** The change set's parameters, in the order of `<table>_apply` and of the solo statement ($1…$13). */
+const APPLY_PARAMETERS = [
+  ["key", "text"],
+  ["now", "bigint"],
+  ["clear", "boolean"],
+  ["delete", "text[]"],
+  ["set", "jsonb"],
+  ["consume", "text[]"],
+  ["add", "jsonb"],
+  ["created_at", "bigint"],
+  ["last_seen_at", "bigint"],
+  ["expires_at", "bigint"],
+  ["permanent", "boolean"],
+  ["lifecycle", "jsonb"],
+  ["user_tag", "text"],
+] as const;
+type ApplyParameter = (typeof APPLY_PARAMETERS)[number][0];
+
 /**
- * `<table>_apply(...)`: one change set, applied by the server to the row as it is when the statement
- * runs. The INSERT … ON CONFLICT DO UPDATE locks the row, so a concurrent commit of another key is
- * never lost, and a flash added meanwhile is kept (only the consumed ids are removed). A stored row
- * past its expiry counts as absent (the session starts empty); a revoked row (a tombstone) is left as
- * it is, so a request still in flight cannot bring it back. p_now is the app's clock (the core judges
- * validity by it). p_set is one jsonb object of the keys set (jsonb keeps the last of duplicate keys).
+ * One change set, applied by the server to the row as it is when the statement runs: the one
+ * definition of the semantics, written out as a statement of its own (a commit sent alone) and as the
+ * body of `<table>_apply` (commits sent together). The INSERT … ON CONFLICT DO UPDATE locks the row,
+ * so a concurrent commit of another key is never lost, and a flash added meanwhile is kept (only the
+ * consumed ids are removed). A stored row past its expiry counts as absent (the session starts empty);
+ * a revoked row (a tombstone) is left as it is, so a request still in flight cannot bring it back.
+ * `now` is the app's clock (the core judges validity by it); `set` is one jsonb object of the keys
+ * set (jsonb keeps the last of duplicate keys).
  */
+function applySql(t: Tables, p: (name: ApplyParameter) => string): string {
+  return `INSERT INTO ${qualified(t)} AS s
+       (key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle, user_tag)
+     VALUES (${p("key")}, ${p("set")}, ${p("add")}, ${p("created_at")}, ${p("last_seen_at")}, ${p("expires_at")},
+             ${p("permanent")}, ${p("lifecycle")}, ${p("user_tag")})
+     ON CONFLICT (key) DO UPDATE SET
+       data = (CASE WHEN ${p("clear")} OR s.expires_at <= ${p("now")} THEN '{}'::jsonb ELSE s.data END
+               - ${p("delete")}) || ${p("set")},
+       flashes = (CASE
+           WHEN s.expires_at <= ${p("now")} THEN '[]'::jsonb
+           WHEN cardinality(${p("consume")}) = 0 THEN s.flashes
+           ELSE coalesce(
+             (SELECT jsonb_agg(f.value ORDER BY f.ordinality)
+                FROM jsonb_array_elements(s.flashes) WITH ORDINALITY AS f
+               WHERE (f.value->>'id' = ANY(${p("consume")})) IS NOT TRUE),
+             '[]'::jsonb)
+         END) || ${p("add")},
+       created_at = CASE WHEN s.expires_at <= ${p("now")} THEN ${p("created_at")}
+                         ELSE least(s.created_at, ${p("created_at")}) END,
+       last_seen_at = ${p("last_seen_at")},
+       expires_at = ${p("expires_at")},
+       permanent = ${p("permanent")},
+       lifecycle = ${p("lifecycle")},
+       user_tag = CASE WHEN s.expires_at <= ${p("now")} THEN ${p("user_tag")}
+                       ELSE coalesce(${p("user_tag")}, s.user_tag) END
+     WHERE s.expires_at <= ${p("now")} OR (s.lifecycle->>'revoked') IS DISTINCT FROM 'true'`;
+}
+
+/** The change set as one statement with parameters $1…$13 (typed casts: no inference needed). */
+export function applyStatement(t: Tables): string {
+  return applySql(t, (name) => {
+    const index = APPLY_PARAMETERS.findIndex(([parameter]) => parameter === name);
+    return `$${index + 1}::${APPLY_PARAMETERS[index]?.[1]}`;
+  });
+}
+
+/** `<table>_apply(p_key, …)`: the same statement as a function, for commits sent together. */
 function applyFunction(t: Tables): string {
-  const sessions = qualified(t);
-  return `CREATE OR REPLACE FUNCTION ${qualified(t, "_apply")}(
-       p_key text, p_now bigint, p_clear boolean, p_delete text[], p_set jsonb, p_consume text[],
-       p_add jsonb, p_created_at bigint, p_last_seen_at bigint, p_expires_at bigint, p_permanent boolean,
-       p_lifecycle jsonb, p_user_tag text)
+  const parameters = APPLY_PARAMETERS.map(([name, type]) => `p_${name} ${type}`).join(", ");
+  return `CREATE OR REPLACE FUNCTION ${qualified(t, "_apply")}(${parameters})
      RETURNS void LANGUAGE plpgsql AS $apply$
      BEGIN
-       INSERT INTO ${sessions} AS s
-         (key, data, flashes, created_at, last_seen_at, expires_at, permanent, lifecycle, user_tag)
-       VALUES (p_key, p_set, p_add, p_created_at, p_last_seen_at, p_expires_at, p_permanent, p_lifecycle, p_user_tag)
-       ON CONFLICT (key) DO UPDATE SET
-         data = (CASE WHEN p_clear OR s.expires_at <= p_now THEN '{}'::jsonb ELSE s.data END - p_delete) || p_set,
-         flashes = (CASE
-             WHEN s.expires_at <= p_now THEN '[]'::jsonb
-             WHEN cardinality(p_consume) = 0 THEN s.flashes
-             ELSE coalesce(
-               (SELECT jsonb_agg(f.value ORDER BY f.ordinality)
-                  FROM jsonb_array_elements(s.flashes) WITH ORDINALITY AS f
-                 WHERE (f.value->>'id' = ANY(p_consume)) IS NOT TRUE),
-               '[]'::jsonb)
-           END) || p_add,
-         created_at = CASE WHEN s.expires_at <= p_now THEN p_created_at ELSE least(s.created_at, p_created_at) END,
-         last_seen_at = p_last_seen_at,
-         expires_at = p_expires_at,
-         permanent = p_permanent,
-         lifecycle = p_lifecycle,
-         user_tag = CASE WHEN s.expires_at <= p_now THEN p_user_tag ELSE coalesce(p_user_tag, s.user_tag) END
-       WHERE s.expires_at <= p_now OR (s.lifecycle->>'revoked') IS DISTINCT FROM 'true';
+       ${applySql(t, (name) => `p_${name}`)};
      END
      $apply$;`;
 }

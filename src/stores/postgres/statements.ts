@@ -1,5 +1,5 @@
 import type { QueryConfig } from "pg";
-import { lockId, qualified, type Tables } from "./schema.js";
+import { applyStatement, lockId, qualified, type Tables } from "./schema.js";
 
 export interface Statements {
   get: QueryConfig;
@@ -29,11 +29,8 @@ export function prepareStatements(t: Tables): Statements {
       "get_many",
       `SELECT key, ${columns} FROM ${table} WHERE key = ANY($1::text[]) AND expires_at > $2`,
     ),
-    // The change set semantics live once, in <table>_apply (src/stores/postgres/schema.ts).
-    apply: named(
-      "apply",
-      `SELECT ${qualified(t, "_apply")}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-    ),
+    // A commit sent alone; the semantics are written once, in applySql (src/stores/postgres/schema.ts).
+    apply: named("apply", applyStatement(t)),
     // Commits that waited for a connection: one statement, one transaction, one WAL flush for all.
     applyMany: named(
       "apply_many",
