@@ -12,7 +12,14 @@ import { ConfigError, FlagonError, SessionStoreError } from "../errors.js";
 import { requirePeer } from "../peer.js";
 import { invalidOption, timerOption } from "./options.js";
 import { StatementQueue, type Ticket } from "./postgres/queue.js";
-import { ensureSchema, IDENTIFIER, qualified, SchemaVersionError, type Tables } from "./postgres/schema.js";
+import {
+  ensureSchema,
+  IDENTIFIER,
+  MINUTE_MS,
+  qualified,
+  SchemaVersionError,
+  type Tables,
+} from "./postgres/schema.js";
 import { prepareStatements } from "./postgres/statements.js";
 import type {
   ChangeSet,
@@ -302,7 +309,9 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
     let total = 0;
     for (;;) {
       if (closed) return total;
-      const result = await run("purge", { ...statements.purge, values: [Date.now(), config.purgeBatch] });
+      // Rows of the minutes before this one: each of them expired before now.
+      const minute = Math.floor(Date.now() / MINUTE_MS);
+      const result = await run("purge", { ...statements.purge, values: [minute, config.purgeBatch] });
       const deleted = result.rowCount ?? 0;
       total += deleted;
       if (deleted < config.purgeBatch) return total;

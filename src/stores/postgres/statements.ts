@@ -53,12 +53,13 @@ export function prepareStatements(t: Tables): Statements {
               lifecycle = coalesce(lifecycle, '{"ref": ""}'::jsonb) || '{"revoked": true}'::jsonb
         WHERE key = $1 AND expires_at > $2 AND ${notRevoked}`,
     ),
-    // Oldest first through the expires_at index, then deleted by their row addresses (a Tid Scan, no
-    // join against the table); SKIP LOCKED: never waits for a row a commit holds.
+    // Whole expired minutes, oldest first, through the expires_minute index; then deleted by their row
+    // addresses (a Tid Scan, no join against the table). SKIP LOCKED: never waits for a row a commit holds.
+    // $1 is the current minute: every row of an earlier minute expired before now.
     purge: named(
       "purge",
       `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
-         SELECT ctid FROM ${table} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED))`,
+         SELECT ctid FROM ${table} WHERE expires_minute < $1 ORDER BY expires_minute LIMIT $2 FOR UPDATE SKIP LOCKED))`,
     ),
   };
 }
