@@ -253,14 +253,19 @@ export function postgresStore(options: PostgresStoreOptions): PostgresStore {
       return keys.map((key) => byKey.get(key));
     },
   });
-  const commitLane = queue.lane<Commit, undefined>({
-    async send(commits) {
-      if (commits.length === 1)
-        await pool.query({ ...statements.apply, values: applyValues(commits[0] as Commit) });
-      else await pool.query({ ...statements.applyMany, values: [batchValue(commits)] });
-      return commits.map(() => undefined);
+  // Commits hold at most half the connections: the rest stay free for loads, and commits that wait
+  // for one share a statement, a transaction and a WAL flush (what bounds commits per second).
+  const commitLane = queue.lane<Commit, undefined>(
+    {
+      async send(commits) {
+        if (commits.length === 1)
+          await pool.query({ ...statements.apply, values: applyValues(commits[0] as Commit) });
+        else await pool.query({ ...statements.applyMany, values: [batchValue(commits)] });
+        return commits.map(() => undefined);
+      },
     },
-  });
+    Math.max(1, Math.floor(queue.limit / 2)),
+  );
 
   async function within<T>(
     operation: string,

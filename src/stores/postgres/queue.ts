@@ -25,6 +25,9 @@ export interface Ticket {
 interface Lane {
   waiting: Array<Waiting<unknown, unknown>>;
   batch: Batch<unknown, unknown>;
+  /** Most statements of this lane in flight at once. */
+  limit: number;
+  inFlight: number;
 }
 
 /** The largest batch one statement carries (bounds a statement's size and its row locks). */
@@ -37,11 +40,15 @@ export class StatementQueue {
 
   constructor(readonly limit: number) {}
 
-  /** A lane: calls of one kind (loads, commits) that can share a statement. */
+  /**
+   * A lane: calls of one kind (loads, commits) that can share a statement, with at most `limit` of
+   * its statements in flight (and never more than the queue's limit in all).
+   */
   lane<Item, Result>(
     batch: Batch<Item, Result>,
+    limit = this.limit,
   ): (item: Item, ticket?: (t: Ticket) => void) => Promise<Result> {
-    const lane = { waiting: [] as Array<Waiting<Item, Result>>, batch };
+    const lane = { waiting: [] as Array<Waiting<Item, Result>>, batch, limit, inFlight: 0 };
     this.#lanes.push(lane as unknown as Lane);
     return (item, ticket) =>
       new Promise<Result>((resolve, reject) => {
@@ -63,14 +70,15 @@ export class StatementQueue {
       const calls = lane.waiting.splice(0, MAX_BATCH).filter((call) => !call.cancelled);
       if (calls.length === 0) continue;
       this.#inFlight += 1;
+      lane.inFlight += 1;
       lane.batch.send(calls.map((call) => call.item)).then(
         (results) => {
           for (let index = 0; index < calls.length; index++) calls[index]?.resolve(results[index]);
-          this.#done();
+          this.#done(lane);
         },
         (error: unknown) => {
           for (const call of calls) call.reject(error);
-          this.#done();
+          this.#done(lane);
         },
       );
     }
@@ -80,7 +88,7 @@ export class StatementQueue {
   #pickLane(): Lane | undefined {
     for (let i = 0; i < this.#lanes.length; i++) {
       const lane = this.#lanes[(this.#next + i) % this.#lanes.length];
-      if (lane !== undefined && lane.waiting.length > 0) {
+      if (lane !== undefined && lane.waiting.length > 0 && lane.inFlight < lane.limit) {
         this.#next = (this.#next + i + 1) % this.#lanes.length;
         return lane;
       }
@@ -88,8 +96,9 @@ export class StatementQueue {
     return undefined;
   }
 
-  #done(): void {
+  #done(lane: Lane): void {
     this.#inFlight -= 1;
+    lane.inFlight -= 1;
     this.#pump();
   }
 }
