@@ -2,7 +2,7 @@
  * The Hono lesson app on http://127.0.0.1:3000:
  * `node --conditions=flagon-source --import tsx examples/lesson-hono/server.ts`.
  * Same settings as the Express app (examples/lesson/config.ts): SECRET_KEY, SESSION_STORE
- * (sqlite | memory | cookie | redis | flask), REDIS_URL, DATA_DIR, PORT, HOST, TRUST_PROXY
+ * (sqlite | memory | cookie | redis | postgres | flask), REDIS_URL, DATABASE_URL (postgres; default postgres://postgres@127.0.0.1:5432/test), DATA_DIR, PORT, HOST, TRUST_PROXY
  * (any value: trust X-Forwarded-Proto), SESSION_LIFETIME, SESSION_IDLE_TIMEOUT, NODE_ENV=production.
  */
 import type { Server } from "node:http";

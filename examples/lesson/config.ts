@@ -4,8 +4,8 @@ import { join, relative, resolve } from "node:path";
 import { ConfigError, cookieStore, memoryStore, type SessionStore } from "flagon";
 
 /** Where the lesson app keeps its sessions. */
-export type StoreKind = "sqlite" | "memory" | "cookie" | "redis" | "flask";
-const STORE_KINDS: readonly StoreKind[] = ["sqlite", "memory", "cookie", "redis", "flask"];
+export type StoreKind = "sqlite" | "memory" | "cookie" | "redis" | "postgres" | "flask";
+const STORE_KINDS: readonly StoreKind[] = ["sqlite", "memory", "cookie", "redis", "postgres", "flask"];
 
 /** The lesson's `app.secret_key = "Secret Key"`: fine for reading along, never for running. */
 const LESSON_SECRET = "Secret Key";
@@ -18,6 +18,8 @@ export interface LessonConfig {
   dataDir: string;
   store: StoreKind;
   redisUrl: string;
+  /** `DATABASE_URL`: the PostgreSQL database of `SESSION_STORE=postgres`. */
+  databaseUrl: string;
   /** Express's `trust proxy` setting, when the app runs behind a TLS-terminating proxy. */
   trustProxy: string | undefined;
   /** `SESSION_LIFETIME`: seconds a session lives after its last activity (flagon's `permanentLifetime`). */
@@ -119,6 +121,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): LessonConfig 
     dataDir,
     store: readStore(env.SESSION_STORE),
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
+    databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test",
     trustProxy: env.TRUST_PROXY || undefined,
     sessionLifetime: readSeconds("SESSION_LIFETIME", env.SESSION_LIFETIME),
     idleTimeout: readSeconds("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT),
@@ -139,7 +142,7 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the configured store. SQLite, Redis and Flask load only when chosen (optional peers). */
+/** Opens the configured store. SQLite, Redis, PostgreSQL and Flask load only when chosen (optional peers). */
 export async function openStore(config: LessonConfig, cwd: string = process.cwd()): Promise<OpenedStore> {
   switch (config.store) {
     case "memory": {
@@ -173,6 +176,17 @@ export async function openStore(config: LessonConfig, cwd: string = process.cwd(
       return {
         store,
         description: `in Redis (${where.host}), under a hash of the id in your cookie`,
+        close: () => store.close(),
+      };
+    }
+    case "postgres": {
+      const { postgresStore } = await import("flagon/postgres");
+      const store = postgresStore({ connectionString: config.databaseUrl });
+      // Never the password: host, port and database only.
+      const where = new URL(config.databaseUrl);
+      return {
+        store,
+        description: `in PostgreSQL (${where.host}${where.pathname}, table ${store.table}), under a hash of the id in your cookie`,
         close: () => store.close(),
       };
     }

@@ -18,12 +18,16 @@ import {
   type SessionStore,
   SessionStoreError,
 } from "../../src/index.js";
+import { postgresStore } from "../../src/stores/postgres.js";
 import { redisStore } from "../../src/stores/redis.js";
 import { sqliteStore } from "../../src/stores/sqlite.js";
 import { browser, type Page } from "../helpers/lesson-browser.js";
+import { adminPool, DATABASE_URL, dropSchema, testSchema } from "../helpers/postgres.js";
 
 const SECRET = "lesson-integration-test-secret-0123456789abcdef";
 const REDIS_PREFIX = `flagon-lesson-test:${process.pid}:`;
+/** The PostgreSQL tables of this run live in a schema of their own, dropped afterwards. */
+const PG_SCHEMA = testSchema("lesson");
 const CHROME_ON_LINUX =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const SAFARI_ON_IOS =
@@ -43,6 +47,9 @@ afterAll(async () => {
     if (keys.length > 0) await client.del(keys);
   }
   await client.close();
+  const admin = adminPool();
+  await dropSchema(admin, PG_SCHEMA);
+  await admin.end();
 });
 
 const servers: Server[] = [];
@@ -68,6 +75,16 @@ const stores: Array<[string, () => SessionStore]> = [
   ["memory", () => memoryStore()],
   ["sqlite", () => sqliteStore({ path: join(dataDir, `sessions-${unique()}.db`) })],
   ["redis", () => redisStore({ url: "redis://127.0.0.1:6379", prefix: `${REDIS_PREFIX}${unique()}:` })],
+  [
+    "postgres",
+    () =>
+      postgresStore({
+        connectionString: DATABASE_URL,
+        schema: PG_SCHEMA,
+        table: `s_${unique()}`,
+        poolSize: 2,
+      }),
+  ],
   ["cookie", () => cookieStore()],
   ["flask", () => flaskCookieStore({ secretKey: SECRET })],
 ];
@@ -155,7 +172,7 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     expect(failed.panel).toBeUndefined();
   });
 
-  if (kind === "memory" || kind === "sqlite" || kind === "redis") {
+  if (kind === "memory" || kind === "sqlite" || kind === "redis" || kind === "postgres") {
     it("Your sessions lists every browser logged in as leo; Log out everywhere else ends the others, which are told once", async () => {
       const { core, browser: open } = await lifecycleApp();
       const laptop = open(CHROME_ON_LINUX);
