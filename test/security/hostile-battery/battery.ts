@@ -6,7 +6,7 @@
  * that only a request carrying that session's own cookie may see.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import "../../helpers/fast-check-seed.js";
 import type { SessionData } from "../../../src/session/session.js";
 import { createSessions, type Sessions } from "../../../src/session/sessions.js";
@@ -69,6 +69,8 @@ export function hostileBattery(name: keyof typeof adapters & string): void {
     });
 
     it(`answers ${RUNS} generated hostile requests without a 5xx, a crash or another session's data`, async () => {
+      // Nothing logged as an error either: a hostile request is the client's problem, not the server's.
+      const logged = vi.spyOn(console, "error").mockImplementation(() => {});
       const seeds = [await seed(target, "a"), await seed(target, "b")];
       /** Every session ever seeded (a re-seeded one's old cookie must stay worthless). */
       const everSeeded: Seeded[] = [...seeds];
@@ -128,9 +130,11 @@ export function hostileBattery(name: keyof typeof adapters & string): void {
         expect(read.body).toContain(session.marker);
       }
       expect(rejections).toEqual([]);
+      expect(logged.mock.calls.map((call) => String(call[0]))).toEqual([]);
+      logged.mockRestore();
       // The battery reached the code behind the checks: forms accepted, refused, bodies rejected.
       expect(accepted).toBeGreaterThan(0);
-      expect(sawOwn).toBeGreaterThan(RUNS / 100);
+      expect(sawOwn).toBeGreaterThan(5);
       expect(statuses.get(200) ?? 0).toBeGreaterThan(RUNS / 10);
       expect(statuses.get(403) ?? 0).toBeGreaterThan(0);
       const clientErrors = [...statuses].filter(
