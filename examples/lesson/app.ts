@@ -235,7 +235,7 @@ export function createApp(options: LessonAppOptions): express.Express {
     const verdict = throttle.attempt(client, username);
     if (!verdict.allowed) {
       res.set("Retry-After", String(verdict.retryAfterSeconds));
-      errorPage(req, res, 429, "429.html", { retry_after: verdict.retryAfterSeconds });
+      errorPage(res, 429, "429.html", { retry_after: verdict.retryAfterSeconds });
       return;
     }
     let ok: boolean;
@@ -245,7 +245,7 @@ export function createApp(options: LessonAppOptions): express.Express {
       if (!(error instanceof GateBusyError)) throw error;
       throttle.succeeded(client, username);
       res.set("Retry-After", "1");
-      errorPage(req, res, 503, "429.html", { busy: true, retry_after: 1 });
+      errorPage(res, 503, "429.html", { busy: true, retry_after: 1 });
       return;
     }
     if (!ok) {
@@ -283,14 +283,14 @@ export function createApp(options: LessonAppOptions): express.Express {
    * An error page: the security headers and the navigation of every page (who is logged in, the
    * logout button), and no flashed message consumed (they are meant for the next real page).
    */
-  function errorPage(req: Request, res: Response, status: number, template: string, context: object = {}) {
+  function errorPage(res: Response, status: number, template: string, context: object = {}) {
     res.set(SECURITY_HEADERS);
     res.locals.get_flashed_messages = () => [];
     res.status(status).render(template, { status, ...context });
   }
 
-  app.use((req, res) => {
-    errorPage(req, res, 404, "404.html");
+  app.use((_req, res) => {
+    errorPage(res, 404, "404.html");
   });
 
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -307,7 +307,7 @@ export function createApp(options: LessonAppOptions): express.Express {
       res.locals.your_sessions = undefined;
       res.locals.session_notice = undefined;
       res.set("Retry-After", "5");
-      errorPage(req, res, 503, "503.html");
+      errorPage(res, 503, "503.html");
       return;
     }
     // Body-parser's 413 and 400 come after sessions(): the page says who is logged in.
@@ -316,7 +316,7 @@ export function createApp(options: LessonAppOptions): express.Express {
     res.locals.your_sessions = undefined;
     const status = httpStatus(error);
     if (status >= 500 && !production) console.error(error);
-    errorPage(req, res, status, "error.html");
+    errorPage(res, status, "error.html");
   });
 
   return app;
