@@ -301,7 +301,7 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
     if (!ok) {
       // The form again, with the error and this session's token: a retry works.
       session.flash("Login Failed.");
-      return render(c, "login.html");
+      return render(c, "login.html", { username });
     }
     throttle.succeeded(client, username);
     // A new session id on login, so an id planted before it is worthless (session fixation), bound

@@ -251,7 +251,7 @@ export function createApp(options: LessonAppOptions): express.Express {
     if (!ok) {
       // The form again, with the error and this session's token: a retry works.
       req.session.flash("Login Failed.");
-      res.render("login.html");
+      res.render("login.html", { username });
       return;
     }
     throttle.succeeded(client, username);

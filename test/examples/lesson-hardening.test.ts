@@ -248,6 +248,10 @@ describe.each([
     expect(failed.h1).toBe("Login");
     expect(failed.flashes).toEqual(["Login Failed."]);
     expect(failed.html).toMatch(/<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/);
+    // The username typed is kept (escaped); the password is not.
+    const typed = await b.submit("/login", { username: '<b>"leo"</b>', password: "wrong" });
+    expect(typed.html).toContain('name="username" value="&lt;b&gt;&quot;leo&quot;&lt;/b&gt;"');
+    expect(typed.html).not.toContain('value="wrong"');
     // The retry uses the token of the page the failure rendered.
     const retry = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(retry.redirected.status).toBe(303);
