@@ -261,6 +261,11 @@ export const hostileRequest = fc.record({
     { weight: 19, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.integer({ min: -3, max: 64 }) },
   ),
+  /**
+   * A seeded session's own form post (its cookie first, its token in the header, same origin,
+   * plain http) with the hostile parts elsewhere: the code behind a passed CSRF check runs too.
+   */
+  legit: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 12 }),
 });
 
 export type HostileRequest = typeof hostileRequest extends fc.Arbitrary<infer T> ? T : never;
@@ -392,15 +397,24 @@ export function materialize(spec: HostileRequest, seeds: readonly Seeded[], orig
     field.parts.map((part) => cookieText(part, seeds)).join(field.separator),
   );
   const headers: Array<[string, string]> = [];
-  if (spec.origin !== undefined) headers.push(["origin", spec.origin === "same" ? origin : spec.origin]);
-  if (spec.secFetchSite !== undefined) headers.push(["sec-fetch-site", spec.secFetchSite]);
-  if (spec.csrfHeader !== undefined) headers.push(["x-csrf-token", tokenFor(spec.csrfHeader, seeds) ?? ""]);
-  if (spec.forwardedProto !== undefined) headers.push(["x-forwarded-proto", spec.forwardedProto]);
+  let method = spec.method;
+  if (spec.legit !== null) {
+    const own = seeds[spec.legit]!;
+    method = "POST";
+    path = "/csrf/submit";
+    cookies[0] = `sid=${own.cookie}${cookies[0] === undefined ? "" : `; ${cookies[0]}`}`;
+    headers.push(["origin", origin], ["x-csrf-token", own.csrfToken]);
+  } else {
+    if (spec.origin !== undefined) headers.push(["origin", spec.origin === "same" ? origin : spec.origin]);
+    if (spec.secFetchSite !== undefined) headers.push(["sec-fetch-site", spec.secFetchSite]);
+    if (spec.csrfHeader !== undefined) headers.push(["x-csrf-token", tokenFor(spec.csrfHeader, seeds) ?? ""]);
+    if (spec.forwardedProto !== undefined) headers.push(["x-forwarded-proto", spec.forwardedProto]);
+  }
   const { contentType, body } = bodyOf(spec.body, seeds);
   if (contentType !== undefined) headers.push(["content-type", contentType]);
   const lyingLength =
     spec.lyingLength === undefined || body === undefined
       ? undefined
       : Math.max(0, body.length + spec.lyingLength + (spec.lyingLength === 0 ? 1 : 0));
-  return { method: spec.method, path, cookies, headers, body, lyingLength };
+  return { method, path, cookies, headers, body, lyingLength: spec.legit === null ? lyingLength : undefined };
 }
