@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { ConfigError, cookieStore, memoryStore, type SessionStore } from "flagon";
+import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /** Where the lesson app keeps its sessions. */
 export type StoreKind = "sqlite" | "memory" | "cookie" | "redis" | "postgres" | "flask";
@@ -20,8 +21,11 @@ export interface LessonConfig {
   redisUrl: string;
   /** `DATABASE_URL`: the PostgreSQL database of `SESSION_STORE=postgres`. */
   databaseUrl: string;
-  /** Express's `trust proxy` setting, when the app runs behind a TLS-terminating proxy. */
-  trustProxy: string | undefined;
+  /**
+   * `TRUST_PROXY`, as Express's `trust proxy` setting reads it: `true`/`false`, a number of hops, or
+   * addresses and subnets (`loopback, 10.0.0.0/8`). Unset: `false`. Both lesson apps apply it alike.
+   */
+  trustProxy: TrustProxy;
   /** `SESSION_LIFETIME`: seconds a session lives after its last activity (flagon's `permanentLifetime`). */
   sessionLifetime: number | undefined;
   /** `SESSION_IDLE_TIMEOUT`: seconds of inactivity that end a session (flagon's `idleTimeout`). */
@@ -122,7 +126,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): LessonConfig 
     store: readStore(env.SESSION_STORE),
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
     databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test",
-    trustProxy: env.TRUST_PROXY || undefined,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     sessionLifetime: readSeconds("SESSION_LIFETIME", env.SESSION_LIFETIME),
     idleTimeout: readSeconds("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT),
     ...resolveSecret(env, dataDir, production),

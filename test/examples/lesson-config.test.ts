@@ -45,7 +45,7 @@ describe("lesson app configuration", () => {
       store: "redis",
       redisUrl: "redis://cache:6380",
       dataDir: join(cwd, "state"),
-      trustProxy: "loopback",
+      trustProxy: ["loopback"],
     });
   });
 
