@@ -37,8 +37,10 @@ const ALL_SERVERS = [
   "flagon-express-memory",
   "flagon-express-sqlite",
   "flagon-express-redis",
+  "flagon-express-postgres",
   "express-session",
   "express-session-redis",
+  "express-session-postgres",
   "cookie-session",
   "iron-session",
   "hono-bare",
@@ -356,10 +358,34 @@ interface Sample {
   errors: number;
 }
 
+/**
+ * Both Postgres servers start from empty tables of their own in one database (flagon's and
+ * connect-pg-simple's), under the server's own synchronous_commit setting (the same for both).
+ */
+async function resetPostgres(): Promise<void> {
+  if (!servers.some((server) => server.endsWith("-postgres"))) return;
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({
+    connectionString: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+  });
+  await client.connect();
+  try {
+    await client.query(
+      "DROP TABLE IF EXISTS bench_flagon_sessions, bench_flagon_sessions_schema, bench_es_session",
+    );
+    const setting = await client.query<{ synchronous_commit: string }>("SHOW synchronous_commit");
+    postgresSetting = `synchronous_commit = ${setting.rows[0]?.synchronous_commit ?? "?"}`;
+  } finally {
+    await client.end();
+  }
+}
+let postgresSetting: string | undefined;
+
 async function main(): Promise<void> {
   await compile();
   rmSync(sqliteDir, { recursive: true, force: true });
   mkdirSync(sqliteDir, { recursive: true });
+  await resetPostgres();
   const running: Running[] = [];
   const cleanup = () => {
     for (const server of running) server.child.kill("SIGTERM");
@@ -487,6 +513,12 @@ function report(running: Running[], samples: Map<string, Sample[]>): void {
   if (manyRun) {
     lines.push(
       `**Many users.** In read-many and write-many every request carries the cookie of a different session: each round, each server first gets a pool of ${POOL_SIZE} distinct sessions (GET /session_set ${POOL_SIZE} times, ${POOL_CONCURRENCY} at a time, keeping each response's cookies), and the load walks that pool in order, so each cookie comes back only once every ${POOL_SIZE} requests. No per-cookie cache (decoded or verified cookie, parsed record) and no hot store record helps; this is the cost of a site with many users. write-many sets a visitor value that differs from the stored one on every visit, so libraries that skip unchanged data (express-session with resave: false, cookie-session) really write too. Before and after each measurement the pool's first, middle and last cookies must render "${POOL_MESSAGE}" on /session_get, or the run stops. The bare servers have no sessions: they receive another server's pool cookies (same header bytes) and are not checked. The single-cookie scenarios (read, write, login) follow.`,
+      "",
+    );
+  }
+  if (postgresSetting !== undefined) {
+    lines.push(
+      `**PostgreSQL.** flagon-express-postgres (flagon/postgres, its own pool of 10) and express-session-postgres (express-session + connect-pg-simple on a pg.Pool of 10, resave: false, its default touch) write to one local PostgreSQL with the server's own durability setting for both (${postgresSetting}); each starts from an empty table. Round trips per request (counted by test/stores/postgres-round-trips.test.ts): flagon reads 1 (SELECT), writes 2 (SELECT, then one statement that applies the change set), logs in with 1 (no cookie: the new record's commit), and a read-only request writes nothing; loads and commits that wait for a busy pool go out together as one statement each (docs/postgres.md, group commit). connect-pg-simple reads 2 (SELECT, then an UPDATE that touches the expiry), writes 2 (SELECT, upsert of the whole session), logs in with 2 (regenerate's DELETE, then the upsert).`,
       "",
     );
   }

@@ -20,6 +20,8 @@ const name = process.env.BENCH_SERVER ?? "express-bare";
 const port = Number(process.env.PORT ?? 0);
 const SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** Both Postgres servers use this database, each with tables of its own (bench/run.ts empties them). */
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 // This file also runs compiled, from bench/.build/.
 const templates = fileURLToPath(
   new URL(import.meta.url.includes("/.build/") ? "../templates/" : "./templates/", import.meta.url),
@@ -155,6 +157,11 @@ async function expressServer(): Promise<void> {
     } else if (kind === "redis") {
       const { redisStore } = await import("flagon/redis");
       store = redisStore({ url: REDIS_URL, prefix: "bench:flagon:" });
+    } else if (kind === "postgres") {
+      const { postgresStore } = await import("flagon/postgres");
+      const pg = postgresStore({ connectionString: DATABASE_URL, table: "bench_flagon_sessions" });
+      await pg.ready();
+      store = pg;
     }
     app.use(sessions({ secret: SECRET, store }));
     h = {
@@ -174,7 +181,11 @@ async function expressServer(): Promise<void> {
       },
       flashes: (req) => req.session.getFlashedMessages(),
     };
-  } else if (name === "express-session" || name === "express-session-redis") {
+  } else if (
+    name === "express-session" ||
+    name === "express-session-redis" ||
+    name === "express-session-postgres"
+  ) {
     const { default: session } = await import("express-session");
     let store: ExpressSessionStore | undefined;
     if (name === "express-session-redis") {
@@ -184,6 +195,13 @@ async function expressServer(): Promise<void> {
       client.on("error", () => {});
       await client.connect();
       store = new RedisStore({ client, prefix: "bench:es:" });
+    } else if (name === "express-session-postgres") {
+      const { default: connectPgSimple } = await import("connect-pg-simple");
+      const { default: pg } = await import("pg");
+      const PgStore = connectPgSimple(session);
+      // connect-pg-simple's own defaults: a pg.Pool of 10 (the same size as flagon's), its session table.
+      const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+      store = new PgStore({ pool, tableName: "bench_es_session", createTableIfMissing: true });
     }
     app.use(
       session({

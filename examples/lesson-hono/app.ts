@@ -3,6 +3,7 @@
  * templates (examples/lesson/templates) and the same behaviour as the Express lesson app, with
  * `flagon/hono` for Flask's `session`, `flash`, `get_flashed_messages` and CSRF protection.
  */
+import type { IncomingMessage } from "node:http";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { createSessions, parseCookies, type SessionStore, SessionStoreError, serializeCookie } from "flagon";
@@ -23,6 +24,13 @@ import {
 } from "../lesson/lifecycle.js";
 import { checkLogin } from "../lesson/password.js";
 import { glimpse, SECURITY_HEADERS, urlFor } from "../lesson/shared.js";
+import { GateBusyError, LoginThrottle } from "../lesson/throttle.js";
+import {
+  compileTrust,
+  type ForwardedRequest,
+  forwardedRequest,
+  type TrustProxy,
+} from "../lesson/trust-proxy.js";
 
 /** What the lesson keeps in the session. */
 export interface LessonData {
@@ -34,9 +42,11 @@ export interface LessonData {
 }
 
 type LessonEnv = {
+  /** @hono/node-server's request (absent under `app.request()` in tests). */
+  Bindings: { incoming?: IncomingMessage };
   Variables: SessionVariables<LessonData> & {
-    /** The user's sessions for this page's "Your sessions" panel (set for pages, and after a login). */
-    yourSessions?: { listing: Listing | undefined; replaced?: string | undefined };
+    /** The user's sessions for this page's "Your sessions" panel (set for pages). */
+    yourSessions?: { listing: Listing | undefined };
   };
 };
 
@@ -49,11 +59,13 @@ export interface LessonAppOptions {
   /** Production: cached templates, no stack traces. @default false */
   production?: boolean;
   /**
-   * Behind a TLS-terminating proxy: trust its `X-Forwarded-Proto` to tell HTTPS requests
-   * (Secure, `__Host-` cookie). Only set it when every request comes through that proxy.
-   * @default false
+   * Express's `trust proxy`, applied the same way (parsed from `TRUST_PROXY` by `parseTrustProxy`):
+   * which hops' `X-Forwarded-Proto` (Secure, `__Host-` cookie) and `X-Forwarded-For` (the client
+   * counted by the login throttle) are believed. @default false
    */
-  trustProxy?: boolean;
+  trustProxy?: TrustProxy;
+  /** Counts failed logins per client and per username. @default a LoginThrottle with its defaults */
+  loginThrottle?: LoginThrottle;
   /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them). */
   sessionOptions?: LessonSessionOptions;
 }
@@ -73,10 +85,17 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
   });
   env.addGlobal("url_for", urlFor);
 
-  const isSecure = (c: Context): boolean =>
-    options.trustProxy === true
-      ? c.req.header("x-forwarded-proto")?.split(",")[0]?.trim() === "https"
-      : new URL(c.req.url).protocol === "https:";
+  const trust = compileTrust(options.trustProxy ?? false);
+  /** Express's req.protocol and req.ip for this request. */
+  const forwarded = (c: Context<LessonEnv>): ForwardedRequest =>
+    forwardedRequest(trust, {
+      remoteAddress: c.env?.incoming?.socket.remoteAddress,
+      socketProtocol: new URL(c.req.url).protocol === "https:" ? "https" : "http",
+      forwardedFor: c.req.header("x-forwarded-for"),
+      forwardedProto: c.req.header("x-forwarded-proto"),
+    });
+  const isSecure = (c: Context<LessonEnv>): boolean => forwarded(c).protocol === "https";
+  const throttle = options.loginThrottle ?? new LoginThrottle();
   // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
   // session's 30 days count from the last visit.
   const core = createSessions<LessonData>({
@@ -111,17 +130,33 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
       your_sessions: () =>
         listed === undefined
           ? undefined
-          : yourSessionsPanel(listed.listing, session, {
-              userAgent: c.req.header("user-agent"),
-              replaced: listed.replaced,
-            }),
+          : yourSessionsPanel(listed.listing, session, { userAgent: c.req.header("user-agent") }),
       ...context,
     });
     return c.html(html, status as 200);
   }
 
-  /** Error pages show no session: it is unavailable (503) or in an unknown state. */
-  function renderError(c: Context, template: string, status: number, context: object = {}) {
+  /**
+   * An error page: the navigation of every page (who is logged in, the logout button) and no
+   * flashed message consumed (they are meant for the next real page). The security headers are
+   * added to every response below.
+   */
+  function renderError(c: Context<LessonEnv>, template: string, status: number, context: object = {}) {
+    const session = c.get("session");
+    if (session === undefined) return renderUnavailable(c, template, status, context);
+    const html = env.render(template, {
+      ...templateGlobals(session),
+      get_flashed_messages: () => [],
+      store_description: storeDescription,
+      user: () => session.userId,
+      status,
+      ...context,
+    });
+    return c.html(html, status as 500);
+  }
+
+  /** The 503 page: the store did not answer, so the session (who is logged in) is unknown or unsaved. */
+  function renderUnavailable(c: Context, template: string, status: number, context: object = {}) {
     const html = env.render(template, {
       store_description: storeDescription,
       get_flashed_messages: () => [],
@@ -154,7 +189,7 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
       isSecure,
       onStoreError: (_error, c) => {
         c.header("Retry-After", "5");
-        return renderError(c, "503.html", 503);
+        return renderUnavailable(c, "503.html", 503);
       },
     }),
   );
@@ -202,10 +237,12 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
 
   app.get("/session_delete", (c) => {
     const session = c.get("session");
-    // Deletes one key (returning its value, or undefined: no KeyError when it is absent)...
+    // The lesson's session.pop("name") then session.clear(): here only the keys /session_set wrote.
+    // clear() would also end the login and its CSRF token, and this is a GET that any site can link
+    // to (SameSite=Lax sends the cookie on a top-level navigation): POST /logout does that, with a token.
+    // delete() returns the value, or undefined: no KeyError when the key is absent.
     session.delete("name");
-    // ...and this deletes everything in the session.
-    session.clear();
+    session.delete("message");
     return render(c, "index.html", { message: "Session data deleted successfully." });
   });
 
@@ -247,24 +284,37 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
     const form = await c.req.parseBody();
     const username = typeof form.username === "string" ? form.username : "";
     const password = typeof form.password === "string" ? form.password : "";
-    let flashMessage: string;
-    let replaced: string | undefined;
-    if (await checkLogin(username, password)) {
-      flashMessage = "Login Successfully.";
-      // The session this browser was logged in with, if any: replaced, so no longer listed.
-      if (session.userId !== undefined) replaced = session.ref;
-      // A new session id on login, so an id planted before it is worthless (session fixation), bound
-      // to the user so that it is listed under "Your sessions" with the browser it came from.
-      session.login(username, loginMeta(c.req.header("user-agent")));
-      if (form.remember === "1") session.setLifetime(REMEMBER_ME_SECONDS);
-      // Shown in the "server holds" panel, as in the lesson.
-      session.set("user", username);
-    } else {
-      flashMessage = "Login Failed.";
+    const client = forwarded(c).ip;
+    // Counted before the password is checked, so parallel guesses are counted too.
+    const verdict = throttle.attempt(client, username);
+    if (!verdict.allowed) {
+      c.header("Retry-After", String(verdict.retryAfterSeconds));
+      return renderError(c, "429.html", 429, { retry_after: verdict.retryAfterSeconds });
     }
-    session.flash(flashMessage);
-    c.set("yourSessions", { listing: await listYourSessions(core, session, clientSide), replaced });
-    return render(c, "index.html");
+    let ok: boolean;
+    try {
+      ok = await checkLogin(username, password);
+    } catch (error) {
+      if (!(error instanceof GateBusyError)) throw error;
+      throttle.succeeded(client, username);
+      c.header("Retry-After", "1");
+      return renderError(c, "429.html", 503, { busy: true, retry_after: 1 });
+    }
+    if (!ok) {
+      // The form again, with the error and this session's token: a retry works.
+      session.flash("Login Failed.");
+      return render(c, "login.html", { username });
+    }
+    throttle.succeeded(client, username);
+    // A new session id on login, so an id planted before it is worthless (session fixation), bound
+    // to the user so that it is listed under "Your sessions" with the browser it came from.
+    session.login(username, loginMeta(c.req.header("user-agent")));
+    if (form.remember === "1") session.setLifetime(REMEMBER_ME_SECONDS);
+    // Shown in the "server holds" panel, as in the lesson.
+    session.set("user", username);
+    session.flash("Login Successfully.");
+    // Post/Redirect/Get: the flash is shown by the page this leads to, and a reload never posts again.
+    return c.redirect("/", 303);
   });
 
   app.post("/logout", (c) => {
@@ -290,11 +340,11 @@ export function createApp(options: LessonAppOptions): Hono<LessonEnv> {
     // A store that fails in a handler (listing or ending the user's sessions): the 503 page, as Express.
     if (error instanceof SessionStoreError) {
       c.header("Retry-After", "5");
-      return renderError(c, "503.html", 503);
+      return renderUnavailable(c, "503.html", 503);
     }
     const status = error instanceof HTTPException ? error.status : 500;
     if (status >= 500 && !production) console.error(error);
-    return renderError(c, "error.html", status);
+    return renderError(c as Context<LessonEnv>, "error.html", status);
   });
 
   return app;

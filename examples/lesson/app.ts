@@ -27,6 +27,8 @@ import {
 } from "./lifecycle.js";
 import { checkLogin } from "./password.js";
 import { glimpse, SECURITY_HEADERS, urlFor } from "./shared.js";
+import { GateBusyError, LoginThrottle } from "./throttle.js";
+import type { TrustProxy } from "./trust-proxy.js";
 
 declare module "flagon/express" {
   interface SessionData {
@@ -45,8 +47,14 @@ export interface LessonAppOptions {
   storeDescription?: string;
   /** Production: cached templates, no stack traces. @default false */
   production?: boolean;
-  /** Express's `trust proxy`, for an app behind a TLS-terminating proxy. @default undefined */
-  trustProxy?: string | boolean;
+  /**
+   * Express's `trust proxy` (parsed from `TRUST_PROXY` by `parseTrustProxy`), for an app behind a
+   * TLS-terminating proxy: it decides `req.secure` (Secure, `__Host-` cookie) and `req.ip`.
+   * @default false
+   */
+  trustProxy?: TrustProxy;
+  /** Counts failed logins per client and per username. @default a LoginThrottle with its defaults */
+  loginThrottle?: LoginThrottle;
   /** Session lifetimes (`SESSION_LIFETIME`, `SESSION_IDLE_TIMEOUT`; tests shorten them), the outage policy. */
   sessionOptions?: LessonSessionOptions;
 }
@@ -71,6 +79,11 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
   next();
 }
 
+/** The client a login attempt is counted against: the address `trust proxy` resolves. */
+function clientOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? "unknown";
+}
+
 export function createApp(options: LessonAppOptions): express.Express {
   const production = options.production ?? false;
   const app = express();
@@ -92,9 +105,6 @@ export function createApp(options: LessonAppOptions): express.Express {
   // Static files never touch the session: registered before it, they cost no store round trip.
   app.use("/static", express.static(staticFiles, { index: false, maxAge: production ? "1h" : 0 }));
 
-  // Forms are small: a bigger body is refused (413) before anything reads it. Parsed for every
-  // route, because the CSRF check reads the token from the form.
-  app.use(express.urlencoded({ extended: false, limit: "4kb" }));
   // rolling: a session in use is refreshed (at most once a minute), so "last seen" and a remembered
   // session's 30 days count from the last visit.
   const core = createSessions({
@@ -107,6 +117,11 @@ export function createApp(options: LessonAppOptions): express.Express {
   });
   const clientSide = options.store.kind === "client";
   app.use(sessions(core));
+  // Forms are small: a bigger body is refused (413) before anything reads it. Parsed for every
+  // route, because the CSRF check reads the token from the form. After sessions(), so that the 413
+  // page still shows who is logged in.
+  app.use(express.urlencoded({ extended: false, limit: "4kb" }));
+  const throttle = options.loginThrottle ?? new LoginThrottle();
   // Said once, when the request's cookie led to a session that ended (on the 403 page too: it explains it).
   app.use((req, res, next) => {
     res.locals.session_notice = sessionNotice(req.session.status);
@@ -116,10 +131,10 @@ export function createApp(options: LessonAppOptions): express.Express {
   // and must come from this site; anything else gets the 403 page and changes nothing.
   app.use(
     csrfProtection({
-      onError: (error, _req, res) => {
-        // Like the error pages: no session shown, no flashed message consumed.
+      onError: (error, req, res) => {
+        // Like the error pages: the navigation says who is logged in; no flashed message consumed.
         res.locals.get_flashed_messages = () => [];
-        res.locals.user = () => undefined;
+        res.locals.user = () => req.session.userId;
         res.locals.your_sessions = undefined;
         res.render("403.html", { reason: error.reason });
       },
@@ -143,12 +158,12 @@ export function createApp(options: LessonAppOptions): express.Express {
   });
 
   /** The "Your sessions" panel of the page this request renders (read at render time). */
-  async function showYourSessions(req: Request, res: Response, replaced?: string): Promise<void> {
+  async function showYourSessions(req: Request, res: Response): Promise<void> {
     const listing: Listing | undefined = await listYourSessions(core, req.session, clientSide);
     res.locals.your_sessions = () =>
-      yourSessionsPanel(listing, req.session, { userAgent: req.get("user-agent"), replaced });
+      yourSessionsPanel(listing, req.session, { userAgent: req.get("user-agent") });
   }
-  // Pages are GETs; the one POST that renders a page (login) lists them after logging in.
+  // Pages are GETs (a failed login's form again shows no panel: nobody is logged in by it).
   app.use(async (req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD") await showYourSessions(req, res);
     next();
@@ -175,10 +190,12 @@ export function createApp(options: LessonAppOptions): express.Express {
   });
 
   app.get("/session_delete", (req, res) => {
-    // Deletes one key (returning its value, or undefined: no KeyError when it is absent)...
+    // The lesson's session.pop("name") then session.clear(): here only the keys /session_set wrote.
+    // clear() would also end the login and its CSRF token, and this is a GET that any site can link
+    // to (SameSite=Lax sends the cookie on a top-level navigation): POST /logout does that, with a token.
+    // delete() returns the value, or undefined: no KeyError when the key is absent.
     req.session.delete("name");
-    // ...and this deletes everything in the session.
-    req.session.clear();
+    req.session.delete("message");
     res.render("index.html", { message: "Session data deleted successfully." });
   });
 
@@ -215,24 +232,40 @@ export function createApp(options: LessonAppOptions): express.Express {
   app.post("/login", async (req, res) => {
     const username = typeof req.body?.username === "string" ? req.body.username : "";
     const password = typeof req.body?.password === "string" ? req.body.password : "";
-    let flashMessage: string;
-    let replaced: string | undefined;
-    if (await checkLogin(username, password)) {
-      flashMessage = "Login Successfully.";
-      // The session this browser was logged in with, if any: replaced, so no longer listed.
-      if (req.session.userId !== undefined) replaced = req.session.ref;
-      // A new session id on login, so an id planted before it is worthless (session fixation), bound
-      // to the user so that it is listed under "Your sessions" with the browser it came from.
-      req.session.login(username, loginMeta(req.get("user-agent")));
-      if (req.body?.remember === "1") req.session.setLifetime(REMEMBER_ME_SECONDS);
-      // Shown in the "server holds" panel, as in the lesson.
-      req.session.set("user", username);
-    } else {
-      flashMessage = "Login Failed.";
+    const client = clientOf(req);
+    // Counted before the password is checked, so parallel guesses are counted too.
+    const verdict = throttle.attempt(client, username);
+    if (!verdict.allowed) {
+      res.set("Retry-After", String(verdict.retryAfterSeconds));
+      errorPage(res, 429, "429.html", { retry_after: verdict.retryAfterSeconds });
+      return;
     }
-    req.session.flash(flashMessage);
-    await showYourSessions(req, res, replaced);
-    res.render("index.html");
+    let ok: boolean;
+    try {
+      ok = await checkLogin(username, password);
+    } catch (error) {
+      if (!(error instanceof GateBusyError)) throw error;
+      throttle.succeeded(client, username);
+      res.set("Retry-After", "1");
+      errorPage(res, 503, "429.html", { busy: true, retry_after: 1 });
+      return;
+    }
+    if (!ok) {
+      // The form again, with the error and this session's token: a retry works.
+      req.session.flash("Login Failed.");
+      res.render("login.html", { username });
+      return;
+    }
+    throttle.succeeded(client, username);
+    // A new session id on login, so an id planted before it is worthless (session fixation), bound
+    // to the user so that it is listed under "Your sessions" with the browser it came from.
+    req.session.login(username, loginMeta(req.get("user-agent")));
+    if (req.body?.remember === "1") req.session.setLifetime(REMEMBER_ME_SECONDS);
+    // Shown in the "server holds" panel, as in the lesson.
+    req.session.set("user", username);
+    req.session.flash("Login Successfully.");
+    // Post/Redirect/Get: the flash is shown by the page this leads to, and a reload never posts again.
+    res.redirect(303, "/");
   });
 
   app.post("/logout", (req, res) => {
@@ -248,31 +281,44 @@ export function createApp(options: LessonAppOptions): express.Express {
 
   // ## Errors
 
-  app.use((_req, res) => {
-    // An error page must not eat flashed messages meant for the next real page.
+  /**
+   * An error page: the security headers and the navigation of every page (who is logged in, the
+   * logout button), and no flashed message consumed (they are meant for the next real page).
+   */
+  function errorPage(res: Response, status: number, template: string, context: object = {}) {
+    res.set(SECURITY_HEADERS);
     res.locals.get_flashed_messages = () => [];
-    res.status(404).render("404.html");
+    res.status(status).render(template, { status, ...context });
+  }
+
+  app.use((_req, res) => {
+    errorPage(res, 404, "404.html");
   });
 
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    // The error pages show no session: it is unavailable (503) or in an unknown state.
-    res.locals.get_flashed_messages = () => [];
-    // (res.locals.session is typed as always set by sessions(): removed, not set to undefined.)
-    Reflect.deleteProperty(res.locals, "session");
-    res.locals.user = () => undefined;
-    res.locals.your_sessions = undefined;
-    res.locals.session_notice = undefined;
     if (error instanceof SessionStoreError) {
-      res.set("Retry-After", "5").status(503).render("503.html");
+      // The store did not answer: the session is unavailable, or its changes were not saved, so
+      // the page shows none of it (nobody is shown as logged in, no panel).
+      // (res.locals.session is typed as always set by sessions(): removed, not set to undefined.)
+      Reflect.deleteProperty(res.locals, "session");
+      res.locals.user = () => undefined;
+      res.locals.your_sessions = undefined;
+      res.locals.session_notice = undefined;
+      res.set("Retry-After", "5");
+      errorPage(res, 503, "503.html");
       return;
     }
+    // Body-parser's 413 and 400 come after sessions(): the page says who is logged in.
+    const session = (req as Partial<Pick<Request, "session">>).session;
+    res.locals.user = () => session?.userId;
+    res.locals.your_sessions = undefined;
     const status = httpStatus(error);
     if (status >= 500 && !production) console.error(error);
-    res.status(status).render("error.html", { status });
+    errorPage(res, status, "error.html");
   });
 
   return app;

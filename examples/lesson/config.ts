@@ -2,10 +2,11 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { ConfigError, cookieStore, memoryStore, type SessionStore } from "flagon";
+import { parseTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /** Where the lesson app keeps its sessions. */
-export type StoreKind = "sqlite" | "memory" | "cookie" | "redis" | "flask";
-const STORE_KINDS: readonly StoreKind[] = ["sqlite", "memory", "cookie", "redis", "flask"];
+export type StoreKind = "sqlite" | "memory" | "cookie" | "redis" | "postgres" | "flask";
+const STORE_KINDS: readonly StoreKind[] = ["sqlite", "memory", "cookie", "redis", "postgres", "flask"];
 
 /** The lesson's `app.secret_key = "Secret Key"`: fine for reading along, never for running. */
 const LESSON_SECRET = "Secret Key";
@@ -18,8 +19,13 @@ export interface LessonConfig {
   dataDir: string;
   store: StoreKind;
   redisUrl: string;
-  /** Express's `trust proxy` setting, when the app runs behind a TLS-terminating proxy. */
-  trustProxy: string | undefined;
+  /** `DATABASE_URL`: the PostgreSQL database of `SESSION_STORE=postgres`. */
+  databaseUrl: string;
+  /**
+   * `TRUST_PROXY`, as Express's `trust proxy` setting reads it: `true`/`false`, a number of hops, or
+   * addresses and subnets (`loopback, 10.0.0.0/8`). Unset: `false`. Both lesson apps apply it alike.
+   */
+  trustProxy: TrustProxy;
   /** `SESSION_LIFETIME`: seconds a session lives after its last activity (flagon's `permanentLifetime`). */
   sessionLifetime: number | undefined;
   /** `SESSION_IDLE_TIMEOUT`: seconds of inactivity that end a session (flagon's `idleTimeout`). */
@@ -119,7 +125,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): LessonConfig 
     dataDir,
     store: readStore(env.SESSION_STORE),
     redisUrl: env.REDIS_URL || "redis://127.0.0.1:6379",
-    trustProxy: env.TRUST_PROXY || undefined,
+    databaseUrl: env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/test",
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     sessionLifetime: readSeconds("SESSION_LIFETIME", env.SESSION_LIFETIME),
     idleTimeout: readSeconds("SESSION_IDLE_TIMEOUT", env.SESSION_IDLE_TIMEOUT),
     ...resolveSecret(env, dataDir, production),
@@ -139,7 +146,7 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** Opens the configured store. SQLite, Redis and Flask load only when chosen (optional peers). */
+/** Opens the configured store. SQLite, Redis, PostgreSQL and Flask load only when chosen (optional peers). */
 export async function openStore(config: LessonConfig, cwd: string = process.cwd()): Promise<OpenedStore> {
   switch (config.store) {
     case "memory": {
@@ -173,6 +180,17 @@ export async function openStore(config: LessonConfig, cwd: string = process.cwd(
       return {
         store,
         description: `in Redis (${where.host}), under a hash of the id in your cookie`,
+        close: () => store.close(),
+      };
+    }
+    case "postgres": {
+      const { postgresStore } = await import("flagon/postgres");
+      const store = postgresStore({ connectionString: config.databaseUrl });
+      // Never the password: host, port and database only.
+      const where = new URL(config.databaseUrl);
+      return {
+        store,
+        description: `in PostgreSQL (${where.host}${where.pathname}, table ${store.table}), under a hash of the id in your cookie`,
         close: () => store.close(),
       };
     }

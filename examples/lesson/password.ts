@@ -1,4 +1,5 @@
 import { createHash, scrypt, timingSafeEqual } from "node:crypto";
+import { ConcurrencyGate } from "./throttle.js";
 
 /**
  * The lesson's demo user, `leo` / `1234`, with the password kept the way a real app keeps one:
@@ -24,16 +25,29 @@ function scryptAsync(
   });
 }
 
-/** True when `password` matches the encoded hash. Runs scrypt off the event loop (libuv pool). */
+/**
+ * Password checks running at once: each is a 16 MiB scrypt on libuv's pool of 4 threads, which
+ * file and DNS work share. Two run, eight wait; beyond that a check fails at once with
+ * `GateBusyError` (the login answers 503), so a flood of logins cannot take the whole pool or
+ * queue without bound.
+ */
+export const passwordChecks = new ConcurrencyGate(2, 8);
+
+/**
+ * True when `password` matches the encoded hash. Runs scrypt off the event loop (libuv pool), at
+ * most `passwordChecks.concurrency` at once; throws `GateBusyError` when too many are waiting.
+ */
 export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = encoded.split("$");
   if (scheme !== "scrypt" || salt === undefined || hash === undefined) return false;
   const expected = Buffer.from(hash, "base64url");
-  const actual = await scryptAsync(password, Buffer.from(salt, "base64url"), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-  });
+  const actual = await passwordChecks.run(() =>
+    scryptAsync(password, Buffer.from(salt, "base64url"), expected.length, {
+      N: Number(n),
+      r: Number(r),
+      p: Number(p),
+    }),
+  );
   return timingSafeEqual(actual, expected);
 }
 

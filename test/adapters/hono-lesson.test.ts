@@ -116,9 +116,9 @@ describe.each(stores)("the Hono lesson app with the %s store", (kind, makeStore)
     const before = (await b.cookie(sessionCookie))?.value;
     const tokenBefore = b.token;
 
-    const failed = await b.submit("/login", { username: "leo", password: "nope" });
+    const failed = await b.submitAndFollow("/login", { username: "leo", password: "nope" });
     expect(failed.flashes).toEqual(["Login Failed."]);
-    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    const loggedIn = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(loggedIn.status).toBe(200);
     expect(loggedIn.flashes).toEqual(["Login Successfully."]);
     expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
@@ -138,7 +138,7 @@ describe.each(stores)("the Hono lesson app with the %s store", (kind, makeStore)
   it("refuses forged posts with the 403 page and changes nothing", async () => {
     const b = await app();
     await b.get("/login");
-    await b.submit("/login", { username: "leo", password: "1234" });
+    await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     const token = b.token!;
     const forged = [
       // No token at all (a plain cross-site form on an old browser).
@@ -152,10 +152,14 @@ describe.each(stores)("the Hono lesson app with the %s store", (kind, makeStore)
     for (const page of await Promise.all(forged)) {
       expect(page.status).toBe(403);
       expect(page.h1).toBe("This form could not be accepted");
-      expect(page.html).not.toContain(token);
+      // The navigation of every page: who is logged in, and a logout button that works.
+      expect(page.html).toContain("Logged in as <strong>leo</strong>");
+      expect(page.html).not.toContain("mallory");
       expect(page.headers.get("content-security-policy")).toContain("default-src 'none'");
     }
     expect((await b.get("/")).html).toContain("Logged in as <strong>leo</strong>");
+    // The 403 page's logout form carries the session's current token.
+    expect(b.token).toBe(token);
   });
 
   it("answers unknown paths with the friendly 404 page", async () => {
@@ -235,7 +239,7 @@ describe("the Hono lesson app", () => {
     for (const base of [await startHono(store), await startExpress(store)]) {
       const b = browser(base);
       await b.get("/login");
-      const page = await b.submit("/login", { username: "leo", password: "1234" });
+      const page = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
       expect(page.status).toBe(503);
       expect(page.h1).toBe("Sessions are unavailable right now");
       expect(page.headers.get("retry-after")).toBe("5");
@@ -291,8 +295,8 @@ describe("the Hono and Express lesson apps", () => {
     await step("cookie_set", b.get("/cookie_set"));
     await step("cookies_get", b.get("/cookies_get"));
     await step("login form", b.get("/login"));
-    await step("login failed", b.submit("/login", { username: "leo", password: "12345" }));
-    await step("login", b.submit("/login", { username: "leo", password: "1234" }));
+    await step("login failed", b.submitAndFollow("/login", { username: "leo", password: "12345" }));
+    await step("login", b.submitAndFollow("/login", { username: "leo", password: "1234" }));
     await step("home logged in", b.get("/"));
     await step("logout", b.submit("/logout", {}));
     await step("home after logout", b.get("/"));
@@ -321,10 +325,10 @@ describe("the Hono and Express lesson apps", () => {
     await step("laptop login form", laptop.get("/login"));
     await step(
       "laptop login, remembered",
-      laptop.submit("/login", { username: "leo", password: "1234", remember: "1" }),
+      laptop.submitAndFollow("/login", { username: "leo", password: "1234", remember: "1" }),
     );
     await step("phone login form", phone.get("/login"));
-    await step("phone login", phone.submit("/login", { username: "leo", password: "1234" }));
+    await step("phone login", phone.submitAndFollow("/login", { username: "leo", password: "1234" }));
     await step("laptop home, two sessions", laptop.get("/"));
     await step("laptop 404 with the panel", laptop.get("/no-such-page"));
     await step("laptop logs out everywhere else", laptop.submit("/logout_others", {}));

@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import express from "express";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
@@ -327,6 +327,37 @@ describe("flagon/node csrfProtection()", () => {
       body: `note=${"x".repeat(2000)}`,
     });
     expect(response.status).toBe(413);
+  });
+
+  it("a client that goes away mid-body is answered 400, not a 500 with a logged stack", async () => {
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const csrf = app();
+      let answer: ServerResponse | undefined;
+      const url = new URL(
+        await listen((req: IncomingMessage, res: ServerResponse) => {
+          answer = res;
+          return csrf(req, res);
+        }),
+      );
+      const socket = connect(Number(url.port), "127.0.0.1");
+      await once(socket, "connect");
+      socket.write(
+        "POST /submit HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nnote=hal",
+      );
+      // Let the server start reading, then close without the other 992 bytes.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      const deadline = Date.now() + 5000;
+      while (answer?.writableEnded !== true && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(answer?.writableEnded).toBe(true);
+      expect(answer?.statusCode).toBe(400);
+      expect(logged).not.toHaveBeenCalled();
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it("uses req.body when a body parser already read it (connect-style, in Express)", async () => {

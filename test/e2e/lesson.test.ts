@@ -149,6 +149,8 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     await clickAndLoad('input[type="submit"]');
     expect(await flashes()).toEqual(["Login Failed."]);
     expect(await text("header.site")).not.toContain("Logged in as");
+    // The form again, ready for the retry.
+    expect(await heading()).toBe("Login");
 
     await follow("/login");
     expect(await flashes()).toEqual([]);
@@ -156,7 +158,15 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
     await page.fill('input[name="username"]', "leo");
     await page.fill('input[name="password"]', "1234");
     await clickAndLoad('input[type="submit"]');
+    // Post/Redirect/Get: the login's 303 led to the home page, which shows the flash.
+    expect(new URL(page.url()).pathname).toBe("/");
     expect(await flashes()).toEqual(["Login Successfully."]);
+    expect(await text("header.site")).toContain("Logged in as leo");
+    // Reloading is a GET of the home page: no form re-submitted, no 403, the flash shown once.
+    const reloaded = await page.reload({ waitUntil: "load" });
+    expect(reloaded?.status()).toBe(200);
+    expect(reloaded?.request().method()).toBe("GET");
+    expect(await flashes()).toEqual([]);
     expect(await text("header.site")).toContain("Logged in as leo");
     const after = await cookie("sid");
     expect(after).toMatchObject({ httpOnly: true, sameSite: "Lax" });
@@ -222,6 +232,11 @@ describe.each(["sqlite", "memory"])("a learner walks the lesson in Chromium (SES
       expect(response?.status()).toBe(403);
       expect(await stale.locator("main h1").textContent()).toBe("This form could not be accepted");
       expect(await stale.locator("main p").textContent()).toContain("CSRF check: invalid-token");
+      // The 403 page has the navigation of every page: who is logged in, and a logout button.
+      expect(((await stale.locator("header.site").textContent()) ?? "").replace(/\s+/g, " ")).toContain(
+        "Logged in as leo",
+      );
+      expect(await stale.locator('header.site button[type="submit"]').count()).toBe(1);
       // Reloading gives a fresh form that works.
       await stale.goto("/login");
       expect(await stale.locator('main input[name="csrf_token"]').getAttribute("value")).not.toBe(staleToken);

@@ -22,6 +22,7 @@ describe("lesson app configuration", () => {
       dataDir: join(cwd, "data"),
       production: false,
       redisUrl: "redis://127.0.0.1:6379",
+      databaseUrl: "postgres://postgres@127.0.0.1:5432/test",
     });
   });
 
@@ -44,7 +45,7 @@ describe("lesson app configuration", () => {
       store: "redis",
       redisUrl: "redis://cache:6380",
       dataDir: join(cwd, "state"),
-      trustProxy: "loopback",
+      trustProxy: ["loopback"],
     });
   });
 
@@ -138,6 +139,27 @@ describe("lesson app configuration", () => {
       try {
         expect(opened.store.kind).toBe(kind);
         expect(opened.description).toMatch(description);
+      } finally {
+        await opened.close();
+      }
+    });
+
+    it("SESSION_STORE=postgres opens a PostgreSQL store for DATABASE_URL, described without a password", async () => {
+      const config = loadConfig(
+        {
+          SESSION_STORE: "postgres",
+          DATABASE_URL: "postgres://postgres:not-needed-secret@127.0.0.1:5432/test",
+          SECRET_KEY: "f".repeat(40),
+        },
+        cwd,
+      );
+      const opened = await openStore(config, cwd);
+      try {
+        expect(opened.store.kind).toBe("server");
+        expect(opened.description).toBe(
+          'in PostgreSQL (127.0.0.1:5432/test, table "public"."flagon_sessions"), under a hash of the id in your cookie',
+        );
+        expect(opened.description).not.toContain("not-needed-secret");
       } finally {
         await opened.close();
       }

@@ -57,6 +57,30 @@ describe("npm start (examples/lesson/server.ts)", () => {
     expect(short.output).toContain("ERR_SECRET_TOO_SHORT");
   });
 
+  it.each([["true"], ["1"], ["loopback, 10.0.0.0/8"]])(
+    "starts with TRUST_PROXY=%s and believes X-Forwarded-Proto from 127.0.0.1 (Secure, __Host-)",
+    async (trustProxy) => {
+      const lesson = await startLesson({ cwd, env: { SESSION_STORE: "memory", TRUST_PROXY: trustProxy } });
+      try {
+        const response = await fetch(`${lesson.url}/session_set`, {
+          headers: { "x-forwarded-proto": "https" },
+        });
+        expect(response.status).toBe(200);
+        expect(response.headers.getSetCookie()[0]).toMatch(
+          /^__Host-sid=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+        );
+      } finally {
+        expect(await lesson.stop()).toBe(0);
+      }
+    },
+  );
+
+  it("refuses a TRUST_PROXY it cannot read, at start-up", async () => {
+    const { code, output } = await runLessonToExit({ cwd, env: { TRUST_PROXY: "0.0.0.1x" } });
+    expect(code).toBe(1);
+    expect(output).toContain("Cannot start: TRUST_PROXY must be true, false, a number of proxy hops");
+  });
+
   it("runs in production with SECRET_KEY and the memory store", async () => {
     const lesson = await startLesson({
       cwd,

@@ -18,12 +18,16 @@ import {
   type SessionStore,
   SessionStoreError,
 } from "../../src/index.js";
+import { postgresStore } from "../../src/stores/postgres.js";
 import { redisStore } from "../../src/stores/redis.js";
 import { sqliteStore } from "../../src/stores/sqlite.js";
 import { browser, type Page } from "../helpers/lesson-browser.js";
+import { adminPool, DATABASE_URL, dropSchema, testSchema } from "../helpers/postgres.js";
 
 const SECRET = "lesson-integration-test-secret-0123456789abcdef";
 const REDIS_PREFIX = `flagon-lesson-test:${process.pid}:`;
+/** The PostgreSQL tables of this run live in a schema of their own, dropped afterwards. */
+const PG_SCHEMA = testSchema("lesson");
 const CHROME_ON_LINUX =
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const SAFARI_ON_IOS =
@@ -43,6 +47,9 @@ afterAll(async () => {
     if (keys.length > 0) await client.del(keys);
   }
   await client.close();
+  const admin = adminPool();
+  await dropSchema(admin, PG_SCHEMA);
+  await admin.end();
 });
 
 const servers: Server[] = [];
@@ -68,6 +75,16 @@ const stores: Array<[string, () => SessionStore]> = [
   ["memory", () => memoryStore()],
   ["sqlite", () => sqliteStore({ path: join(dataDir, `sessions-${unique()}.db`) })],
   ["redis", () => redisStore({ url: "redis://127.0.0.1:6379", prefix: `${REDIS_PREFIX}${unique()}:` })],
+  [
+    "postgres",
+    () =>
+      postgresStore({
+        connectionString: DATABASE_URL,
+        schema: PG_SCHEMA,
+        table: `s_${unique()}`,
+        poolSize: 2,
+      }),
+  ],
   ["cookie", () => cookieStore()],
   ["flask", () => flaskCookieStore({ secretKey: SECRET })],
 ];
@@ -108,7 +125,11 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
   /** Opens the login form and logs in as leo (remembered or not). */
   async function logIn(b: ReturnType<typeof browser>, remember = false) {
     await b.get("/login");
-    return b.submit("/login", { username: "leo", password: "1234", ...(remember ? { remember: "1" } : {}) });
+    return b.submitAndFollow("/login", {
+      username: "leo",
+      password: "1234",
+      ...(remember ? { remember: "1" } : {}),
+    });
   }
   const sessionLine = (page: Page) =>
     page.headers.getSetCookie().find((line) => line.startsWith(`${sessionCookie}=`));
@@ -122,12 +143,14 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     );
     const forgotten = await logIn(laptop);
     expect(forgotten.flashes).toEqual(["Login Successfully."]);
-    // Not remembered: a browser-session cookie, as before.
-    expect(sessionLine(forgotten)).not.toMatch(/Max-Age|Expires/i);
+    // Not remembered: a browser-session cookie, as before (set by the login's 303).
+    expect(forgotten.redirected.status).toBe(303);
+    expect(sessionLine(forgotten.redirected)).toBeDefined();
+    expect(sessionLine(forgotten.redirected)).not.toMatch(/Max-Age|Expires/i);
     const phone = open(SAFARI_ON_IOS);
     const remembered = await logIn(phone, true);
     expect(remembered.flashes).toEqual(["Login Successfully."]);
-    expect(sessionLine(remembered)).toMatch(/; Max-Age=2592000;/);
+    expect(sessionLine(remembered.redirected)).toMatch(/; Max-Age=2592000;/);
     const kept = (await phone.cookie(sessionCookie))?.expiryTime() ?? 0;
     expect(kept - Date.now()).toBeGreaterThan(30 * 86400_000 - 60_000);
     expect(kept - Date.now()).toBeLessThanOrEqual(30 * 86400_000);
@@ -151,11 +174,11 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
       expect(page.panel).toBeUndefined();
       expect(page.notice).toBeUndefined();
     }
-    const failed = await b.submit("/login", { username: "leo", password: "wrong" });
+    const failed = await b.submitAndFollow("/login", { username: "leo", password: "wrong" });
     expect(failed.panel).toBeUndefined();
   });
 
-  if (kind === "memory" || kind === "sqlite" || kind === "redis") {
+  if (kind === "memory" || kind === "sqlite" || kind === "redis" || kind === "postgres") {
     it("Your sessions lists every browser logged in as leo; Log out everywhere else ends the others, which are told once", async () => {
       const { core, browser: open } = await lifecycleApp();
       const laptop = open(CHROME_ON_LINUX);
@@ -264,7 +287,10 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     await logIn(laptop);
     await laptop.get("/session_set");
     const deleted = await laptop.get("/session_delete");
-    expect(deleted.html).toContain("An empty session.");
+    // The lesson's keys are gone; the login (and its user key) stays.
+    expect(deleted.html).not.toContain("<code>name</code>");
+    expect(deleted.html).not.toContain("<code>message</code>");
+    expect(deleted.html).toContain("<code>user</code></td><td><code>&quot;leo&quot;</code>");
     expect(deleted.html).toContain("Logged in as <strong>leo</strong>");
     expect((await laptop.get("/")).html).toContain("Logged in as <strong>leo</strong>");
     await laptop.submit("/logout", {});
@@ -333,12 +359,15 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     expect(form.html).toMatch(/<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/);
     await b.get("/session_set");
     const before = (await b.cookie(sessionCookie))?.value;
-    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    const loggedIn = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
+    // Post/Redirect/Get: a 303 to the home page, which shows the flash.
+    expect(loggedIn.redirected.status).toBe(303);
+    expect(loggedIn.redirected.headers.get("location")).toBe("/");
     expect(loggedIn.status).toBe(200);
     expect(loggedIn.flashes).toEqual(["Login Successfully."]);
     expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
     // One Set-Cookie for the session cookie, however many changes (regenerate, set, flash).
-    const sessionSetCookies = loggedIn.headers
+    const sessionSetCookies = loggedIn.redirected.headers
       .getSetCookie()
       .filter((line) => line.startsWith(`${sessionCookie}=`));
     expect(sessionSetCookies).toHaveLength(1);
@@ -367,7 +396,7 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
       { username: "Leo", password: "1234" },
       { username: "", password: "" },
     ]) {
-      const page = await b.submit("/login", form);
+      const page = await b.submitAndFollow("/login", form);
       expect(page.status).toBe(200);
       expect(page.flashes).toEqual(["Login Failed."]);
       expect(page.html).not.toContain("Logged in as");
@@ -378,7 +407,7 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
   it("POST /logout destroys the session and goes back to /", async () => {
     const b = await app();
     await b.get("/login");
-    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    const page = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     // The logout button carries the token too.
     expect(page.html).toMatch(
       /<form action="\/logout" method="POST" class="inline">\s*<input type="hidden" name="csrf_token" value="[A-Za-z0-9_-]{43}" \/>/,
@@ -438,7 +467,7 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     }
     expect((await b.get("/")).html).not.toContain("Logged in as");
     // The same form with the page's token, from this site, works.
-    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    const loggedIn = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(loggedIn.status).toBe(200);
     expect(loggedIn.flashes).toEqual(["Login Successfully."]);
   });
@@ -447,7 +476,7 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     const b = await app();
     await b.get("/login");
     const beforeLogin = b.token!;
-    const loggedIn = await b.submit("/login", { username: "leo", password: "1234" });
+    const loggedIn = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(loggedIn.html).toContain("Logged in as <strong>leo</strong>");
     expect(b.token).toBeDefined();
     expect(b.token).not.toBe(beforeLogin);
@@ -465,8 +494,8 @@ describe.each(stores)("the lesson's routes with the %s store", (kind, makeStore)
     const b = await app();
     await b.get("/login");
     const page = await b.post("/login", { username: "leo", password: "1234" }, { "x-csrf-token": b.token! });
-    expect(page.status).toBe(200);
-    expect(page.flashes).toEqual(["Login Successfully."]);
+    expect(page.status).toBe(303);
+    expect((await b.get("/")).flashes).toEqual(["Login Successfully."]);
   });
 
   it("GET / links to every route and shows what the browser and the server hold", async () => {
@@ -649,11 +678,12 @@ describe("the lesson app's notice for a session that ended", () => {
     const base = await start(memoryStore(), sessionOptions);
     const b = browser(base);
     await b.get("/login");
+    // The login's own 303 (following it could take longer than the 1-second session on a busy machine).
     const page = await b.submit("/login", { username: "leo", password: "1234" });
     // After the login's response: its session was last seen (and created) no later than this.
     const loggedInAt = Date.now();
-    expect(page.html).toContain("Logged in as <strong>leo</strong>");
-    expect(page.notice).toBeUndefined();
+    expect(page.status).toBe(303);
+    expect(page.headers.getSetCookie().some((line) => /^sid=[^;]+/.test(line))).toBe(true);
     await waitPast(loggedInAt, 1100);
     const expired = await b.get("/session_get");
     expect(expired.notice).toBe("Your session expired. Please log in again.");
@@ -673,7 +703,7 @@ describe("the lesson app's notice for a session that ended", () => {
     const core = createSessions({ secret: SECRET, store });
     const b = browser(base);
     await b.get("/login");
-    await b.submit("/login", { username: "leo", password: "1234" });
+    await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     const [before] = await core.listUser("leo");
     expect(before).toBeDefined();
     await waitPast(before!.lastSeenAt, 1100);
@@ -691,7 +721,7 @@ describe("the lesson app's notice for a session that ended", () => {
     }
     const b = browser(base);
     await b.get("/login");
-    await b.submit("/login", { username: "leo", password: "1234" });
+    await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     for (const path of ["/", "/session_set", "/session_get", "/login"])
       expect((await b.get(path)).notice).toBeUndefined();
   });
@@ -719,7 +749,7 @@ describe("the lesson app's session panel with a store that cannot list", () => {
     const base = await start(basicStore());
     const b = browser(base);
     await b.get("/login");
-    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    const page = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(page.status).toBe(200);
     expect(page.panel).toContain("This session store keeps no list of sessions.");
     await b.submit("/logout_others", {});
@@ -730,7 +760,7 @@ describe("the lesson app's session panel with a store that cannot list", () => {
     const base = await start(basicStore(memoryStore(), { listUser: true }));
     const b = browser(base);
     await b.get("/login");
-    const page = await b.submit("/login", { username: "leo", password: "1234" });
+    const page = await b.submitAndFollow("/login", { username: "leo", password: "1234" });
     expect(page.status).toBe(503);
     expect(page.h1).toBe("Sessions are unavailable right now");
     expect(page.headers.get("retry-after")).toBe("5");

@@ -70,6 +70,26 @@ export function browser(base: string, options: { userAgent?: string } = {}) {
         body: new URLSearchParams({ csrf_token: token, ...form }),
       });
     },
+    /**
+     * Submits a form, then follows a redirect as a browser does (a GET of its Location): the page
+     * the user ends up on. `redirected` is the POST's own response (303 for a login).
+     */
+    submitAndFollow: async (
+      path: string,
+      form: Record<string, string>,
+      headers: Record<string, string> = {},
+    ) => {
+      if (token === undefined) throw new Error("no page with a form was shown yet");
+      const posted = await request(path, {
+        method: "POST",
+        headers: { origin: base, ...headers },
+        body: new URLSearchParams({ csrf_token: token, ...form }),
+      });
+      const location = posted.headers.get("location");
+      if (posted.status < 300 || posted.status >= 400 || location === null)
+        return { ...posted, redirected: posted };
+      return { ...(await request(location)), redirected: posted };
+    },
     /** A post that carries exactly `form` and `headers`, as a forged or scripted request would. */
     post: (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
       request(path, { method: "POST", headers, body: new URLSearchParams(form) }),

@@ -47,10 +47,13 @@ async function startSites(start: typeof startHono) {
   const lesson = await start();
   closers.push(lesson.close);
   const appUrl = `http://127.0.0.1:${lesson.port}`;
+  // At /link, a plain link to the app's GET /session_delete (SameSite=Lax sends the cookie with it).
   const attacker = await listen(
-    () =>
+    (request) =>
       new Response(
-        `<!DOCTYPE html><html><body>
+        new URL(request.url).pathname === "/link"
+          ? `<!DOCTYPE html><html><body><a id="go" href="${appUrl}/session_delete">Free prize</a></body></html>`
+          : `<!DOCTYPE html><html><body>
 <form id="f" method="POST" action="${appUrl}/logout"><input type="hidden" name="csrf_token" value="guess"></form>
 <script>document.getElementById("f").submit();</script>
 </body></html>`,
@@ -115,6 +118,30 @@ describe.each([
       await Promise.all([page.waitForURL(`${appUrl}/`), page.click('form.inline button[type="submit"]')]);
       expect(await page.locator(".who").count()).toBe(0);
       expect(await page.getAttribute('a[href="/login"]', "href")).toBe("/login");
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("a link on another site to /session_delete removes the lesson's data, not the login", async () => {
+    const { appUrl, attackerUrl } = await startSites(start);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${appUrl}/login`);
+      await page.fill('input[name="username"]', "leo");
+      await page.fill('input[name="password"]', "1234");
+      await Promise.all([page.waitForNavigation(), page.click('input[type="submit"]')]);
+      await page.goto(`${appUrl}/session_set`);
+      await page.goto(`${attackerUrl}link`);
+      const [response] = await Promise.all([page.waitForNavigation(), page.click("#go")]);
+      expect(response?.url()).toBe(`${appUrl}/session_delete`);
+      expect((await response?.request().allHeaders())?.["sec-fetch-site"]).toBe("cross-site");
+      expect(await page.textContent("h1")).toBe("Session data deleted successfully.");
+      // Still logged in, and the logout button (its token unchanged) still works.
+      expect(await page.textContent(".who")).toContain("Logged in as leo");
+      await Promise.all([page.waitForURL(`${appUrl}/`), page.click('form.inline button[type="submit"]')]);
+      expect(await page.locator(".who").count()).toBe(0);
     } finally {
       await context.close();
     }

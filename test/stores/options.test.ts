@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { flaskCookieStore } from "../../src/flask/store.js";
 import { ConfigError, cookieStore, memoryStore } from "../../src/index.js";
+import { postgresStore } from "../../src/stores/postgres.js";
 import { redisStore } from "../../src/stores/redis.js";
 import { sqliteStore } from "../../src/stores/sqlite.js";
 
@@ -53,6 +54,13 @@ describe("unknown option names", () => {
       "client, url, prefix, commandTimeout",
     ],
     [
+      "postgresStore",
+      () => postgresStore({ connectionString: "postgres://127.0.0.1:1/x", tablee: "s" } as never),
+      '"tablee"',
+      'did you mean "table"',
+      "pool, connectionString, schema, table, statementTimeout, connectTimeout, poolSize, purgeInterval, purgeBatch, onBackgroundError",
+    ],
+    [
       "flaskCookieStore",
       () => flaskCookieStore({ secretKey: FLASK_KEY, maxAg: 60 } as never),
       '"maxAg"',
@@ -74,6 +82,26 @@ describe("unknown option names", () => {
     ["sqliteStore", () => sqliteStore({ filename: "x.db" } as never), "spelled path"],
     ["redisStore", () => redisStore({ host: "127.0.0.1", port: 6379 } as never), "redis://host:port"],
     ["redisStore", () => redisStore({ ttl: 60 } as never), "permanentLifetime"],
+    [
+      "postgresStore",
+      () => postgresStore({ conString: "postgres://h/d" } as never),
+      "spelled connectionString",
+    ],
+    [
+      "postgresStore",
+      () => postgresStore({ connectionString: "postgres://h/d", tableName: "s" } as never),
+      "spelled table",
+    ],
+    [
+      "postgresStore",
+      () => postgresStore({ connectionString: "postgres://h/d", ttl: 60 } as never),
+      "permanentLifetime",
+    ],
+    [
+      "postgresStore",
+      () => postgresStore({ connectionString: "postgres://h/d", pruneSessionInterval: 60 } as never),
+      "spelled purgeInterval, in milliseconds",
+    ],
     ["flaskCookieStore", () => flaskCookieStore({ SECRET_KEY: FLASK_KEY } as never), "spelled secretKey"],
   ])("%s turns another library's name into the flagon way", (_store, make, advice) => {
     const error = configError(make);
@@ -110,6 +138,22 @@ describe("values a store cannot use", () => {
     ["redisStore prefix", () => redisStore({ prefix: "a{b}" }), "`prefix` must be a string without { or }"],
     ["redisStore commandTimeout", () => redisStore({ commandTimeout: 0 }), "`commandTimeout` must be"],
     ["redisStore url", () => redisStore({ url: "http://127.0.0.1:6379" }), "redis:// or rediss://"],
+    [
+      "postgresStore neither pool nor URL",
+      () => postgresStore({}),
+      "give `pool` (a pg.Pool) or `connectionString`",
+    ],
+    [
+      "postgresStore table",
+      () => postgresStore({ connectionString: "postgres://h/d", table: 'x"; drop table y' }),
+      "`table` must be lower-case letters",
+    ],
+    [
+      "postgresStore statementTimeout",
+      () => postgresStore({ connectionString: "postgres://h/d", statementTimeout: 0 }),
+      "`statementTimeout` must be",
+    ],
+    ["postgresStore pool", () => postgresStore({ pool: {} as never }), "`pool` must be a pg.Pool"],
   ])("%s: the message says what it must be", (_what, make, message) => {
     const error = configError(make);
     expect(error.code).toBe("ERR_INVALID_OPTION");
@@ -120,6 +164,14 @@ describe("values a store cannot use", () => {
     const error = configError(() => redisStore({ url: "http://:hunter2-password@127.0.0.1:6379" }));
     expect(error.message).not.toContain("hunter2");
     expect(error.message).toContain('"http"');
+  });
+
+  it("a PostgreSQL connection string with a password is refused without repeating it", () => {
+    const error = configError(() =>
+      postgresStore({ connectionString: "mysql://app:hunter2-password@db/app" }),
+    );
+    expect(error.message).not.toContain("hunter2");
+    expect(error.message).toContain('"mysql"');
   });
 
   it("redisStore refuses both client and url (one would be ignored)", () => {

@@ -43,15 +43,23 @@ function isUrlencoded(contentType: string | undefined): boolean {
 }
 
 class BodyTooLarge extends Error {}
+/** The client went away before the whole body arrived (body-parser's "request aborted", a 400). */
+class BodyAborted extends Error {}
 
 /** Reads a form body, at most `limit` bytes. */
 async function readForm(req: IncomingMessage, limit: number): Promise<Record<string, string>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new BodyTooLarge();
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new BodyTooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    // A client that closes mid-body is not a server error (it would be a 500 and a logged stack).
+    if (error instanceof BodyTooLarge || !req.readableAborted) throw error;
+    throw new BodyAborted();
   }
   // First value wins for a repeated field; `__proto__` is an ordinary key of a null-prototype record.
   const form: Record<string, string> = Object.create(null);
@@ -113,10 +121,10 @@ export function csrfProtection<T extends SessionShape<T> = SessionData>(
       try {
         holder.body = await readForm(req, maxBodyBytes);
       } catch (error) {
-        if (!(error instanceof BodyTooLarge)) throw error;
-        res.statusCode = 413;
+        if (!(error instanceof BodyTooLarge || error instanceof BodyAborted)) throw error;
+        res.statusCode = error instanceof BodyTooLarge ? 413 : 400;
         res.setHeader("Connection", "close");
-        res.end("Payload Too Large");
+        res.end(error instanceof BodyTooLarge ? "Payload Too Large" : "Bad Request");
         return undefined;
       }
     }
