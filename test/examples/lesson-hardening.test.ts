@@ -20,6 +20,7 @@ const SECRET = "lesson-hardening-test-secret-0123456789abcdef";
 
 interface StartOptions {
   store?: SessionStore;
+  sessionOptions?: { onStoreUnavailable?: "fail" | "degrade" };
   trustProxy?: TrustProxy;
   loginThrottle?: LoginThrottle;
 }
@@ -281,24 +282,40 @@ describe.each([
     expect((await b.get("/")).html).not.toContain("Logged in as");
   });
 
-  it("the 503 page carries the security headers, on a failed read and on a failed write", async () => {
+  function expect503Page(page: Awaited<ReturnType<ReturnType<typeof browser>["get"]>>): void {
+    expect(page.status).toBe(503);
+    expect(page.h1).toBe("Sessions are unavailable right now");
+    expect(page.headers.get("retry-after")).toBe("5");
+    expectSecurityHeaders(page.headers);
+    // The same navigation, without a user: the session could not be read or saved.
+    expect(page.html).toContain('<nav aria-label="Lesson routes">');
+    expect(page.html).toContain('href="/login"');
+  }
+
+  it('with onStoreUnavailable "fail", the 503 page carries the security headers, on a failed read and on a failed write', async () => {
     const down = { value: false };
-    const base = await start({ store: flakyStore(down) });
+    const base = await start({ store: flakyStore(down), sessionOptions: { onStoreUnavailable: "fail" } });
     const b = browser(base);
     await b.get("/session_set");
     down.value = true;
     const read = await b.get("/");
     // A write that fails after the handler ran: its half response's headers were dropped.
     const write = await browser(base).get("/session_set");
-    for (const page of [read, write]) {
-      expect(page.status).toBe(503);
-      expect(page.h1).toBe("Sessions are unavailable right now");
-      expect(page.headers.get("retry-after")).toBe("5");
-      expectSecurityHeaders(page.headers);
-      // The same navigation, without a user: the session could not be read or saved.
-      expect(page.html).toContain('<nav aria-label="Lesson routes">');
-      expect(page.html).toContain('href="/login"');
-    }
+    for (const page of [read, write]) expect503Page(page);
+  });
+
+  it("with the app's default (degrade), a failed read still serves the page with a notice; a failed write is the 503 page", async () => {
+    const down = { value: false };
+    const base = await start({ store: flakyStore(down) });
+    const b = browser(base);
+    await b.get("/session_set");
+    down.value = true;
+    const read = await b.get("/");
+    expect(read.status).toBe(200);
+    expectSecurityHeaders(read.headers);
+    expect(read.html).toContain("The session store is unavailable");
+    expect(read.headers.get("set-cookie")).toBeNull();
+    expect503Page(await browser(base).get("/session_set"));
   });
 
   it("throttles failed logins: 5 per client a minute, then 429 with Retry-After (the password is not even checked)", async () => {
