@@ -1,10 +1,14 @@
 /**
  * What a user pastes as COOKIE: a bare value, `name=value` (browser devtools, a Cookie header's
- * pair), or a whole `Set-Cookie` line (optionally with its `Set-Cookie:` header name).
+ * pair), a whole `Set-Cookie` line (optionally with its `Set-Cookie:` header name), or a whole
+ * `Cookie` header (a session split over chunks `name.0 … name.N-1` arrives that way).
  */
 import { parseSetCookie, type SetCookie } from "cookie";
-import { parseCookies } from "../cookie/parse.js";
+import { parseCookies, readCookie } from "../cookie/parse.js";
+import { type ChunkRead, readChunks } from "../session/chunks.js";
+import { MAX_MAX_CHUNKS } from "../stores/cookie.js";
 import { UsageError } from "./io.js";
+import { DEFAULT_NAMES } from "./sessions.js";
 
 /** RFC 6265 cookie-name: an HTTP token. */
 export const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -16,6 +20,7 @@ const COOKIE_VALUE = /^[\u0021-\u003A\u003C-\u007E]+$/;
 const ANY_SIZE = { maxBytes: Number.POSITIVE_INFINITY };
 
 const SET_COOKIE_HEADER = /^set-cookie[ \t]*:[ \t]*/i;
+const COOKIE_HEADER = /^cookie[ \t]*:[ \t]*/i;
 
 export interface CookieInput {
   /** The cookie's name, when the input carried one (`name=value`, or a Set-Cookie line). */
@@ -65,4 +70,47 @@ export function readCookieInput(raw: string): CookieInput {
   }
   // A bare value: the same percent-decoding, through the same parser.
   return { value: unquote(parseCookies(`v=${text}`, ANY_SIZE).v ?? text), raw: text };
+}
+
+/** The session cookie found in a pasted Cookie header: one cookie, or chunks the session layer joined. */
+export interface HeaderSession {
+  name: string;
+  /** The value (the chunks joined, when chunked); empty when the chunks do not join. */
+  value: string;
+  /** What the core's chunk reader (src/session/chunks.ts) found, when the session came in chunks. */
+  chunks?: ChunkRead;
+}
+
+/**
+ * Reads a pasted Cookie header (`Cookie: a=1; sid.0=…; sid.1=…`, or the pairs copied from the browser)
+ * the way the session layer reads a request: the session cookie `name` (`--name`, else flagon's
+ * default names, else the name of a `NAME.0` pair), and only when it is absent its chunks, joined by the
+ * core's `readChunks`. The server's `maxChunks` is not known here: up to the largest allowed is read.
+ * Returns undefined for anything else (a value, `name=value`, a Set-Cookie line), which
+ * `readCookieInput` reads: without a `Cookie:` header name, pairs are a Cookie header only when they
+ * hold chunks (a Set-Cookie line's attributes never end in `.0`).
+ */
+export function readHeaderSession(raw: string, name: string | undefined): HeaderSession | undefined {
+  let text = raw.trim();
+  if (SET_COOKIE_HEADER.test(text)) return undefined;
+  const header = COOKIE_HEADER.exec(text);
+  if (header) text = text.slice(header[0].length);
+  const names: string[] = name === undefined ? [...DEFAULT_NAMES] : [name];
+  if (name === undefined) {
+    for (const pair of Object.keys(parseCookies(text, ANY_SIZE))) {
+      const base = pair.endsWith(".0") ? pair.slice(0, -2) : "";
+      if (COOKIE_NAME.test(base) && !names.includes(base)) names.push(base);
+    }
+  }
+  for (const candidate of names) {
+    // A request carrying both the one cookie and chunks reads the one cookie, as the session layer does.
+    const one = readCookie(text, candidate);
+    if (one !== undefined) return header ? { name: candidate, value: one } : undefined;
+    const chunks = readChunks(text, candidate, MAX_MAX_CHUNKS);
+    if (chunks !== undefined) return { name: candidate, value: chunks.ok ? chunks.value : "", chunks };
+  }
+  if (!header) return undefined;
+  throw new UsageError(
+    `the Cookie header holds no cookie named ${names.join(", ")} nor its chunks (${names[0]}.0, …): give --name`,
+  );
 }

@@ -13,8 +13,10 @@ import {
   peekFlaskCookie,
 } from "../flask/cookie.js";
 import { toTypedJSON } from "../flask/typed-json.js";
+import type { ChunkRead } from "../session/chunks.js";
 import { storeKey } from "../session/sessions.js";
-import { readCookieInput } from "./cookie-input.js";
+import { MAX_MAX_CHUNKS } from "../stores/cookie.js";
+import { readCookieInput, readHeaderSession } from "./cookie-input.js";
 import {
   type CliIO,
   collectSecrets,
@@ -46,7 +48,8 @@ export const DECODE_USAGE = `Usage: flagon decode [--secret S ...] [--secret-env
 Shows what a session cookie holds, whether it verifies and with which secret, when it was
 issued, when it expires and how big it is. COOKIE is the cookie's value, a pasted name=value
 ("sid=v1.…", "session=eyJ…") or a whole Set-Cookie line ("sid=v1.…; Path=/; HttpOnly"); a name
-it carries is the name verified against.
+it carries is the name verified against. A session split over chunks is read from the Cookie
+header ("Cookie: sid.0=…; sid.1=…", or those pairs as the browser shows them) and joined.
 
   --secret S       a secret to verify with; repeat for old secrets (the first is current);
                    used for whichever format the cookie is
@@ -392,9 +395,57 @@ export function inspectCookie(
   },
 ): DecodeReport {
   const now = options.now ?? Date.now();
+  // A Cookie header: the session cookie in it, or its chunks joined by the session layer's reader.
+  const session = readHeaderSession(rawValue, options.name);
+  if (session?.chunks === undefined) return inspectValue(session ?? readCookieInput(rawValue), options, now);
+  const { chunks } = session;
+  if (!chunks.ok) return unjoinedReport(session.name, chunks);
+  return withChunks(inspectValue(session, options, now), session.name, chunks);
+}
+
+/** The session layer refuses chunks that do not join as "malformed" (an empty session, status invalid). */
+function unjoinedReport(name: string, chunks: ChunkRead & { ok: false }): DecodeReport {
+  const why =
+    chunks.count === undefined
+      ? `${name}.0 does not start with a chunk count (2 to ${MAX_MAX_CHUNKS}, then "."): cut short, or not a flagon chunk`
+      : `${name}.0 says ${chunks.count} chunks, but ${name}.${chunks.missing} is missing or empty (not copied, or dropped by the browser)`;
+  return {
+    format: "unknown",
+    name,
+    status: "invalid",
+    verified: false,
+    rejection: "malformed",
+    reason: `chunked session that does not join: ${why}; the app reads no session from it`,
+    chunks: { count: chunks.count ?? 0, present: chunks.present, joined: false },
+    issuedAt: null,
+    expiresAt: null,
+    size: sizeOf(name, ""),
+  };
+}
+
+/** A joined value's report, saying it came in chunks and, when refused, what that means for chunks. */
+function withChunks(report: DecodeReport, name: string, chunks: ChunkRead & { ok: true }): DecodeReport {
+  const { count, present } = chunks;
+  const extra = present > count ? `; ${name}.${present - 1} is past the count in ${name}.0 (${count})` : "";
+  const refused = report.rejection === "bad-mac" || report.rejection === "malformed";
+  return {
+    ...report,
+    chunks: { count, present, joined: true },
+    ...(refused
+      ? {
+          reason: `${report.reason ?? "does not verify"}; it came as the ${count} chunks ${name}.0 … ${name}.${count - 1}, joined: one may be from another session or response, out of order or cut short${extra && `${extra}, so ${name}.0 may be from a set of another size`}`,
+        }
+      : {}),
+  };
+}
+
+function inspectValue(
+  input: { name?: string; value: string },
+  options: Parameters<typeof inspectCookie>[1],
+  now: number,
+): DecodeReport {
   // A bare value, a pasted "name=value" or a whole Set-Cookie line: the name it carries is the
   // name the MAC is checked against.
-  const input = readCookieInput(rawValue);
   if (options.name !== undefined && input.name !== undefined && input.name !== options.name)
     throw new UsageError(`COOKIE is named ${input.name}, but --name says ${options.name}`);
   const name = options.name ?? input.name;
@@ -488,9 +539,26 @@ function render(report: DecodeReport, now: number): string {
     ],
     [
       "size",
-      `${report.size.value} bytes; name + value ${report.size.total} of ${report.size.limit} (${report.size.headroom} to spare)`,
+      report.chunks === undefined
+        ? `${report.size.value} bytes; name + value ${report.size.total} of ${report.size.limit} (${report.size.headroom} to spare)`
+        : report.chunks.joined
+          ? `${report.size.value} bytes, over ${report.chunks.count} cookies of at most ${report.size.limit}`
+          : "—",
     ],
   ];
+  if (report.chunks) {
+    const { count, present, joined } = report.chunks;
+    const past =
+      present > count
+        ? `; ${report.name}.${count} … ${report.name}.${present - 1} past the count, ignored`
+        : "";
+    rows.push([
+      "chunks",
+      joined
+        ? `${report.name}.0 … ${report.name}.${count - 1}, joined${past}`
+        : `do not join (present: up to ${report.name}.${present - 1})`,
+    ]);
+  }
   if (report.kind)
     rows.push(["holds", report.kind === "session" ? "a whole session" : "a server-side session id"]);
   const payload =

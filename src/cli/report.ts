@@ -41,6 +41,11 @@ export interface DecodeReport {
   passwordId?: string;
   /** Rails: the plaintext was Rails 6's metadata envelope (purpose and expiry). */
   metadata?: boolean;
+  /**
+   * A session split over chunks `name.0 … name.<count-1>`: the count in `name.0` (0 when it has none),
+   * one past the highest chunk present, and whether they joined. `size` is then the joined value's.
+   */
+  chunks?: { count: number; present: number; joined: boolean };
   size: { name: number; value: number; total: number; limit: number; headroom: number };
   /**
    * Flask: typed JSON (docs/flask.md). flagon: the JSON inside. Session ids: only their store key

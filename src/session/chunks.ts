@@ -34,10 +34,15 @@ export function fitsOneCookie(name: string, value: string): boolean {
   );
 }
 
-/** What the request carried under the chunk names: the joined value, or why there is none. */
+/**
+ * What the request carried under the chunk names: the joined value, or why there is none. A failure says
+ * which: no `count` when `name.0` does not start with a valid one, else `missing`, the first piece below
+ * the count the request lacks (or carried empty). The session layer treats both as "malformed"; the CLI
+ * (`flagon decode`) names them.
+ */
 export type ChunkRead =
   | { readonly ok: true; readonly value: string; readonly count: number; readonly present: number }
-  | { readonly ok: false; readonly present: number };
+  | { readonly ok: false; readonly present: number; readonly count?: number; readonly missing?: number };
 
 /**
  * Reads `name.0 … name.N-1` (N from `name.0`'s `N.` prefix, 2 ≤ N ≤ maxChunks) and joins them. `present`
@@ -66,7 +71,7 @@ export function readChunks(
   let value = first.slice(dot + 1);
   for (let index = 1; index < count; index++) {
     const piece = readCookie(header, chunkName(name, index));
-    if (piece === undefined || piece === "") return { ok: false, present };
+    if (piece === undefined || piece === "") return { ok: false, present, count, missing: index };
     value += piece;
   }
   return { ok: true, value, count, present };

@@ -35,7 +35,7 @@ export interface CookieStoreOptions {
 /** Default `maxChunks`: 3 × 4 KB stays under Node's 16 KiB header limit with the browser's other headers. */
 export const DEFAULT_MAX_CHUNKS = 3;
 /** More chunks than this never reach a server with its default header limits (nginx 8 KiB, Node 16 KiB). */
-const MAX_MAX_CHUNKS = 10;
+export const MAX_MAX_CHUNKS = 10;
 
 /** Every `CookieStoreOptions` name, kept beside the interface (checked both ways at compile time). */
 const COOKIE_STORE_OPTION_NAMES = everyOptionName<CookieStoreOptions>()(["encrypt", "maxChunks"]);

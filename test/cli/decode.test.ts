@@ -340,6 +340,157 @@ describe("flagon decode: what a user pastes", () => {
   });
 });
 
+/** Every Set-Cookie pair the real session layer wrote: one cookie, or chunks `sid.0 … sid.N-1`. */
+async function issueAll(
+  options: Parameters<typeof createSessions>[0],
+  fill: (session: Awaited<ReturnType<ReturnType<typeof createSessions>["load"]>>) => void,
+) {
+  const sessions = createSessions(options);
+  const session = await sessions.load({ headers: new Headers(), secure: false });
+  fill(session);
+  const headers = new Headers();
+  await sessions.commit(session, headers);
+  const pairs = headers.getSetCookie().map((line) => line.split(";", 1)[0]!);
+  return { pairs, sessions };
+}
+
+describe("flagon decode: chunked sessions (a Cookie header)", () => {
+  const BIG = "é and some text ".repeat(500); // ~8.5 KB of JSON: three chunks once sealed
+  const chunked = { secret: SECRET, store: cookieStore({ maxChunks: 3 }) };
+  const pairName = (pair: string) => pair.slice(0, pair.indexOf("="));
+
+  it("joins sid.0 … sid.2 from a whole Cookie header and shows the data the app reads", async () => {
+    const { pairs, sessions } = await issueAll(chunked, (s) => {
+      s.set("user", "leo");
+      s.set("essay", BIG);
+    });
+    expect(pairs.map(pairName)).toEqual(["sid.0", "sid.1", "sid.2"]);
+    // The app itself reads this header as this session: the CLI must say the same.
+    const header = `theme=dark; ${pairs[2]}; ${pairs[0]}; lang=fr; ${pairs[1]}`;
+    const loaded = await sessions.load({ headers: new Headers({ cookie: header }), secure: false });
+    expect(loaded.get("user")).toBe("leo");
+
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, `Cookie: ${header}`]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({
+      format: "flagon-sealed",
+      name: "sid",
+      status: "valid",
+      verified: true,
+      chunks: { count: 3, present: 3, joined: true },
+      payload: { data: { user: "leo", essay: BIG } },
+    });
+    // The pairs as the browser lists them, without the header name, work too; --name agrees.
+    const pasted = await runJSON(["decode", "--secret", SECRET, "--name", "sid", pairs.join("; ")]);
+    expect(pasted.json).toMatchObject({ status: "valid", payload: { data: { user: "leo" } } });
+    const human = await run(["decode", "--secret", SECRET, pairs.join("; ")]);
+    expect(human.stdout).toMatch(/status\s+valid, verified with secret #1 \(current\)/);
+    expect(human.stdout).toMatch(/chunks\s+sid\.0 … sid\.2, joined/);
+    expect(human.stdout).toContain('"user": "leo"');
+    // Without the secret a sealed set is still a usage error, as one sealed cookie is.
+    expect((await run(["decode", pairs.join("; ")])).code).toBe(EXIT.usage);
+  });
+
+  it("a signed chunked session reads without a secret (unverified) and verifies with it", async () => {
+    const { pairs } = await issueAll(
+      { secret: SECRET, store: cookieStore({ encrypt: false, maxChunks: 3 }) },
+      (s) => s.set("essay", BIG),
+    );
+    expect(pairs.length).toBeGreaterThan(1);
+    expect((await runJSON(["decode", pairs.join("; ")])).json).toMatchObject({
+      format: "flagon-signed",
+      status: "unverified",
+      payload: { data: { essay: BIG } },
+    });
+    expect((await runJSON(["decode", "--secret", SECRET, pairs.join("; ")])).json).toMatchObject({
+      status: "valid",
+      chunks: { count: pairs.length, joined: true },
+    });
+    expect((await runJSON(["decode", "--secret", OLD, pairs.join("; ")])).json).toMatchObject({
+      status: "invalid",
+      rejection: "bad-mac",
+    });
+  });
+
+  it("refuses a set with one chunk swapped in from another session (bad-mac), as the app does", async () => {
+    const first = await issueAll(chunked, (s) => s.set("essay", BIG));
+    const second = await issueAll(chunked, (s) => s.set("essay", BIG));
+    expect(second.pairs.map(pairName)).toEqual(["sid.0", "sid.1", "sid.2"]);
+    const spliced = [first.pairs[0], second.pairs[1], first.pairs[2]].join("; ");
+    const loaded = await first.sessions.load({ headers: new Headers({ cookie: spliced }), secure: false });
+    expect(loaded.status).toBe("invalid");
+
+    const { code, json, stdout } = await runJSON(["decode", "--secret", SECRET, spliced]);
+    expect(code).toBe(EXIT.invalid);
+    expect(json).toMatchObject({
+      format: "flagon-sealed",
+      name: "sid",
+      status: "invalid",
+      verified: false,
+      rejection: "bad-mac",
+      chunks: { count: 3, present: 3, joined: true },
+    });
+    expect(json.reason).toMatch(
+      /does not open .*; it came as the 3 chunks sid\.0 … sid\.2, joined: one may be from another session/,
+    );
+    expect(stdout).not.toContain("essay");
+  });
+
+  it("refuses a set with a chunk missing (malformed), naming the missing chunk", async () => {
+    const { pairs, sessions } = await issueAll(chunked, (s) => s.set("essay", BIG));
+    for (const dropped of [1, 2]) {
+      const header = pairs.filter((_, index) => index !== dropped).join("; ");
+      const loaded = await sessions.load({ headers: new Headers({ cookie: header }), secure: false });
+      expect(loaded.status).toBe("invalid");
+      const { code, json } = await runJSON(["decode", "--secret", SECRET, `Cookie: ${header}`]);
+      expect(code).toBe(EXIT.invalid);
+      expect(json).toMatchObject({
+        name: "sid",
+        status: "invalid",
+        verified: false,
+        rejection: "malformed",
+        chunks: { count: 3, joined: false },
+      });
+      expect(json.reason).toContain(`sid.0 says 3 chunks, but sid.${dropped} is missing`);
+    }
+    // Without sid.0 there is no count: a paste of sid.1 alone is not a set the CLI can join.
+    const noCount = await runJSON(["decode", "--secret", SECRET, `sid.0=${pairs[1]!.slice(6)}`]);
+    expect(noCount.code).toBe(EXIT.invalid);
+    expect(noCount.json).toMatchObject({ rejection: "malformed", chunks: { joined: false } });
+    expect(noCount.json.reason).toContain("sid.0 does not start with a chunk count");
+  });
+
+  it("an extra chunk past the count is ignored, as the app ignores it, and said so", async () => {
+    const big = await issueAll(chunked, (s) => s.set("essay", BIG));
+    const small = await issueAll(chunked, (s) => s.set("essay", BIG.slice(0, 3500)));
+    expect(small.pairs.map(pairName)).toEqual(["sid.0", "sid.1"]);
+    // Two concurrent responses of different sizes: the browser holds the 2-chunk set and a stale sid.2.
+    const header = [...small.pairs, big.pairs[2]].join("; ");
+    const { code, json } = await runJSON(["decode", "--secret", SECRET, header]);
+    expect(code).toBe(EXIT.ok);
+    expect(json).toMatchObject({ status: "valid", chunks: { count: 2, present: 3, joined: true } });
+    expect((await run(["decode", "--secret", SECRET, header])).stdout).toMatch(
+      /chunks\s+sid\.0 … sid\.1, joined; sid\.2 … sid\.2 past the count, ignored/,
+    );
+  });
+
+  it("a Cookie header without the session cookie is a usage error that suggests --name", async () => {
+    const none = await run(["decode", "Cookie: theme=dark; lang=fr"]);
+    expect(none.code).toBe(EXIT.usage);
+    expect(none.stderr).toContain("give --name");
+    // With the one cookie present, a Cookie header reads it as the app does (chunks beside it ignored).
+    const one = await issue({ secret: SECRET, store: cookieStore() }, (s) => s.set("user", "leo"));
+    const { json } = await runJSON([
+      "decode",
+      "--secret",
+      SECRET,
+      `Cookie: a=1; sid=${one.value}; sid.0=2.x`,
+    ]);
+    expect(json).toMatchObject({ status: "valid", payload: { data: { user: "leo" } } });
+    expect(json.chunks).toBeUndefined();
+  });
+});
+
 describe("flagon decode: Flask cookies", () => {
   const lesson = vectors.find((v) => v.id === "pub-002-lesson-session")!;
   const expired = vectors.find((v) => v.id === "pub-056-expired-by-one-second")!;
