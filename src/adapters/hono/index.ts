@@ -2,9 +2,10 @@ import type { Context, MiddlewareHandler } from "hono";
 import { SessionStoreError } from "../../errors.js";
 import type { CsrfOptions, CsrfRejectedError } from "../../session/csrf.js";
 import type { SessionsOptions } from "../../session/options.js";
-import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
+import type { CommitPlan } from "../../session/plan.js";
 import type { Session, SessionData, SessionShape } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
+import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { storeUnavailableResponse } from "../kit/unavailable.js";
 import type { SessionEnv, SessionVariables } from "./types.js";
 
@@ -117,16 +118,9 @@ export function sessions<T extends SessionShape<T> = SessionData>(
       }
       throw error;
     }
-    if (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined) return;
-    try {
-      applyPlanToHeaders(c.res.headers, plan);
-    } catch (error) {
-      // Responses from fetch() (a proxy) have immutable headers: copy them into a new Response.
-      if (!(error instanceof TypeError)) throw error;
-      const copy = new Response(c.res.body, c.res);
-      applyPlanToHeaders(copy.headers, plan);
-      replaceResponse(c, copy);
-    }
+    // Responses from fetch() (a proxy) have immutable headers: then a copy replaces the response.
+    const committed = applyPlanToFetchResponse(c.res, plan);
+    if (committed !== c.res) replaceResponse(c, committed);
   };
   return Object.assign(middleware, { sessions: core });
 }

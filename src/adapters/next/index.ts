@@ -14,6 +14,7 @@ import type { SessionsOptions } from "../../session/options.js";
 import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
 import type { Session, SessionData, SessionShape } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
+import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { asStoreUnavailable, storeUnavailableResponse } from "../kit/unavailable.js";
 import { FLASH_HEADER, flashCourier } from "./flash-header.js";
 import { readOnlySession } from "./read-only.js";
@@ -155,24 +156,6 @@ function isPrefetch(headers: Headers): boolean {
   );
 }
 
-function hasSessionHeaders(plan: CommitPlan): boolean {
-  return plan.vary || plan.setCookie !== undefined || plan.legacyCookies !== undefined;
-}
-
-/** `plan` applied to `response`, copied into a new Response when its headers are immutable (Response.redirect). */
-function withPlan(response: Response, plan: CommitPlan): Response {
-  if (!hasSessionHeaders(plan)) return response;
-  try {
-    applyPlanToHeaders(response.headers, plan);
-    return response;
-  } catch (error) {
-    if (!(error instanceof TypeError)) throw error;
-    const copy = new Response(response.body, response);
-    applyPlanToHeaders(copy.headers, plan);
-    return copy;
-  }
-}
-
 /**
  * Sessions for the App Router, created once in a module every route imports:
  *
@@ -262,7 +245,7 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
         await response.body?.cancel();
         return onStoreError(error, request);
       }
-      return withPlan(response, plan);
+      return applyPlanToFetchResponse(response, plan);
     };
   }
 

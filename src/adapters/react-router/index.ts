@@ -16,9 +16,10 @@ import type {
 } from "react-router";
 import { ConfigError, type SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
-import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
+import type { CommitPlan } from "../../session/plan.js";
 import { Session, type SessionData, type SessionShape } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
+import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { isSessionStoreError } from "../kit/store-error.js";
 import { storeUnavailableResponse } from "../kit/unavailable.js";
 
@@ -319,17 +320,7 @@ export function flagonSessionStorage<
       if (isSessionStoreError(error)) return onStoreError(error, request);
       throw error;
     }
-    if (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined) return response;
-    try {
-      applyPlanToHeaders(response.headers, plan);
-      return response;
-    } catch (error) {
-      // A response from fetch() (a proxy) has immutable headers: copy it.
-      if (!(error instanceof TypeError)) throw error;
-      const copy = new Response(response.body, response);
-      applyPlanToHeaders(copy.headers, plan);
-      return copy;
-    }
+    return applyPlanToFetchResponse(response, plan);
   };
 
   return {

@@ -14,9 +14,10 @@ import type { Handle, RequestEvent } from "@sveltejs/kit";
 import type { SessionStoreError } from "../../errors.js";
 import type { CsrfOptions, CsrfRejectedError } from "../../session/csrf.js";
 import type { SessionsOptions } from "../../session/options.js";
-import { applyPlanToHeaders, type CommitPlan } from "../../session/plan.js";
+import type { CommitPlan } from "../../session/plan.js";
 import type { Session, SessionShape } from "../../session/session.js";
 import { createSessions, type Sessions } from "../../session/sessions.js";
+import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { isSessionStoreError } from "../kit/store-error.js";
 import { storeUnavailableResponse } from "../kit/unavailable.js";
 import type { SessionData, SvelteKitSessionData } from "./types.js";
@@ -103,17 +104,7 @@ export function sessions<T extends SessionShape<T> = SvelteKitSessionData>(
       if (isSessionStoreError(error)) return onStoreError(error, event);
       throw error;
     }
-    if (!plan.vary && plan.setCookie === undefined && plan.legacyCookies === undefined) return response;
-    try {
-      applyPlanToHeaders(response.headers, plan);
-      return response;
-    } catch (error) {
-      // A response from fetch() (a proxying endpoint) has immutable headers: copy it.
-      if (!(error instanceof TypeError)) throw error;
-      const copy = new Response(response.body, response);
-      applyPlanToHeaders(copy.headers, plan);
-      return copy;
-    }
+    return applyPlanToFetchResponse(response, plan);
   };
   return Object.assign(handle, { sessions: core });
 }
