@@ -1,40 +1,4 @@
-/**
- * Every ```ts block of docs/sessions.md is a complete program: this test runs each one as written
- * (they check themselves with node:assert), so the documentation cannot drift from the code.
- * Blocks are written under this directory so that `import … from "flagon"` resolves the way it
- * does for users (the package's own exports, "source" condition).
- */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+// Every ```ts block of docs/sessions.md runs as written (see docs-examples.ts).
+import { describeDocExamples } from "./docs-examples.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const markdown = readFileSync(join(here, "../../docs/sessions.md"), "utf8");
-/** Each ```ts block with the heading it sits under. */
-const blocks = [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => {
-  const headings = [...markdown.slice(0, match.index).matchAll(/^#{2,4} (.+)$/gm)];
-  return { code: match[1]!, heading: headings.at(-1)?.[1] ?? "" };
-});
-const workDir = join(here, `.docs-run-${process.pid}`);
-
-afterAll(() => {
-  rmSync(workDir, { recursive: true, force: true });
-});
-
-describe("docs/sessions.md examples", () => {
-  it("has runnable examples, each importing flagon", () => {
-    expect(blocks.length).toBeGreaterThanOrEqual(6);
-    for (const block of blocks) expect(block.code).toMatch(/from "flagon"/);
-  });
-
-  it.each(blocks.map(({ code, heading }, index) => [index + 1, heading, code] as const))(
-    "example %i (%s) runs",
-    async (index, _heading, code) => {
-      mkdirSync(workDir, { recursive: true });
-      const file = join(workDir, `example-${index}.ts`);
-      writeFileSync(file, code);
-      await import(pathToFileURL(file).href);
-    },
-  );
-});
+describeDocExamples("sessions.md", 6);
