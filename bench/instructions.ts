@@ -40,9 +40,10 @@ const PAIRS = {
   node: ["node-bare", "flagon-node-cookie"],
 } as const;
 const ALL = Object.values(PAIRS).flat() as string[];
-const SCENARIOS = ["read-many", "write-many"] as const;
+const SCENARIOS = ["read-many", "write-many", "write"] as const;
 type Scenario = (typeof SCENARIOS)[number];
-const POOL = 200;
+// More than the sealer's cache (OPENED_CACHE_LIMIT, 512): walked in order, no pool cookie is a cache hit.
+const POOL = 1000;
 const requests = Number(args.requests);
 const warmup = Number(args.warmup);
 const only = args.only?.split(",").map((s) => s.trim()) ?? ALL;
@@ -117,11 +118,14 @@ async function drive(
 ) {
   for (let i = 0; i < count; i++, lap.n++) {
     const index = lap.n % cookies.length;
+    // "write": a new session per request (no cookie), as npm run bench's scenario of that name.
     const path =
       scenario === "read-many"
         ? "/session_get"
-        : `/session_set?visitor=w-${index}-${Math.floor(lap.n / cookies.length)}`;
-    const res = await c.get(path, cookies[index]);
+        : scenario === "write"
+          ? "/session_set"
+          : `/session_set?visitor=w-${index}-${Math.floor(lap.n / cookies.length)}`;
+    const res = await c.get(path, scenario === "write" ? undefined : cookies[index]);
     if (res.status !== 200) throw new Error(`${path}: HTTP ${res.status}`);
   }
 }

@@ -63,7 +63,8 @@ export interface SessionHooks {
 
 /** Everything the core knows about a session when it hands it to the handler. */
 export interface SessionInit {
-  id: string;
+  /** undefined: a random id is made when something first asks for it (`session.id`, a CSRF token, a server write). */
+  id: string | undefined;
   isNew: boolean;
   data: SessionData;
   flashes: FlashMessage[];
@@ -143,7 +144,9 @@ function assertFlashStrings(call: string, message: unknown, category: unknown): 
  * `Sessions.commit` turns the recorded change set into one atomic store write.
  */
 export class Session<T extends SessionShape<T> = SessionData> {
-  #id: string;
+  // Generated on first use when the core passes none: a cookie store's session id is never stored, and
+  // most requests never ask for it (32 random bytes per request for nothing otherwise).
+  #id: string | undefined;
   #isNew: boolean;
   #data: Map<string, unknown>;
   #meta: SessionMeta;
@@ -263,6 +266,11 @@ export class Session<T extends SessionShape<T> = SessionData> {
   /** The session id. Changes after `regenerate()`. Never log it. */
   get id(): string {
     this.#accessed = true;
+    return this.#currentId();
+  }
+
+  #currentId(): string {
+    this.#id ??= randomToken(32);
     return this.#id;
   }
 
@@ -409,7 +417,7 @@ export class Session<T extends SessionShape<T> = SessionData> {
   regenerate(callback?: unknown): void {
     if (callback !== undefined) throw new TypeError(HABITS.regenerateCallback);
     this.#writable();
-    this.#previousId ??= this.#id;
+    this.#previousId ??= this.#currentId();
     this.#id = randomToken(32);
     const lifecycle = this.#meta.lifecycle;
     if (lifecycle?.established !== true) {
@@ -512,7 +520,7 @@ export class Session<T extends SessionShape<T> = SessionData> {
     if (typeof existing === "string") return existing;
     if (this.#destroyed) return randomToken(32);
     // Server stores: a keyed MAC of the id, so a visitor who is only shown a form costs no record.
-    const derived = this.#hooks?.csrfTokenFor(this.#id);
+    const derived = this.#hooks?.csrfTokenFor(this.#currentId());
     if (derived !== undefined) {
       this.#csrfIssued = true;
       return derived;
@@ -528,7 +536,9 @@ export class Session<T extends SessionShape<T> = SessionData> {
     const expected = this.#data.get(CSRF_KEY);
     if (typeof candidate !== "string") return false;
     if (typeof expected !== "string") {
-      return !this.#destroyed && this.#hooks !== undefined && this.#hooks.csrfMatches(this.#id, candidate);
+      return (
+        !this.#destroyed && this.#hooks !== undefined && this.#hooks.csrfMatches(this.#currentId(), candidate)
+      );
     }
     const a = Buffer.from(expected);
     const b = Buffer.from(candidate);

@@ -39,6 +39,31 @@ import {
 import { reportStoreFailure } from "./store-failure.js";
 import { readStored, storedEntries, storedRecord, storedValue } from "./values.js";
 
+/**
+ * Where a core keeps `loadNow` (the session at once when no I/O is needed, else a promise) for the adapters
+ * (`loadSessionNow`), beside the `load` it belongs to: a core whose `load` was replaced (`{ ...core, load }`)
+ * is read through its `load`. Not part of the public contract.
+ */
+export const LOAD_NOW: unique symbol = Symbol("flagon.loadNow");
+
+/** What `core[LOAD_NOW]` holds. */
+interface LoadNow<T extends SessionShape<T>> {
+  readonly load: (input: SessionInput) => Promise<Session<T>>;
+  readonly now: (input: SessionInput) => Session<T> | Promise<Session<T>>;
+}
+
+/**
+ * The session of a request from a core: at once (no promise, no microtask) when the core's store needs no
+ * I/O for it, else a promise. May throw where `load` would reject. For adapters.
+ */
+export function loadSessionNow<T extends SessionShape<T>>(
+  core: Sessions<T>,
+  input: SessionInput,
+): Session<T> | Promise<Session<T>> {
+  const fast = (core as { [LOAD_NOW]?: LoadNow<T> })[LOAD_NOW];
+  return fast !== undefined && fast.load === core.load ? fast.now(input) : core.load(input);
+}
+
 /** What `load` accepts: a Fetch `Request`, a `Headers`, or the adapter's view of a request. */
 export type SessionInput =
   | Request
@@ -337,7 +362,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   }
 
   /** An empty session with a new id (never stored until it holds something). */
-  function freshSession(state: LoadState, status: SessionStatus, id = randomToken(32)): Session<T> {
+  function freshSession(state: LoadState, status: SessionStatus, id?: string): Session<T> {
     const session = new Session<T>({
       id,
       isNew: true,
@@ -376,7 +401,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return freshSession(state, status);
     }
     const session = new Session<T>({
-      id: randomToken(32),
+      id: undefined,
       isNew: true,
       data: {},
       flashes: [],
@@ -391,7 +416,12 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return session;
   }
 
-  async function load(input: SessionInput): Promise<Session<T>> {
+  /**
+   * The session of a request: the `Session` itself when no I/O is needed (a cookie store, an anonymous id,
+   * no cookie), else a promise. Adapters call it (`loadSessionNow`) so that a cookie-store read costs no
+   * promise and no microtask; `load` is its promise form.
+   */
+  function loadNow(input: SessionInput): Session<T> | Promise<Session<T>> {
     const now = Date.now();
     const { header, secure: requestSecure } = readCookieHeader(input);
     const secure = isSecure(requestSecure);
@@ -431,8 +461,6 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (value === undefined || value === "") return noSession(state, header, "new");
     state.hadCookie = true;
 
-    let id = "";
-    let record: SessionRecord | null = null;
     // The store holding this session's record: a server store, or hybridStore's server side for a
     // session that outgrew the cookie (its cookie is then a signed id, not a sealed session).
     let server: ServerStore | undefined = store.kind === "server" ? store : undefined;
@@ -440,92 +468,145 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     if (store.kind === "client") {
       const decoded = store.decode(value, { cookieName: name, keyring: config.keyring, now });
       if (decoded.ok) {
-        id = randomToken(32);
-        record = decoded.record;
         state.stale = decoded.stale;
         state.keyIndex = decoded.keyIndex ?? (decoded.stale ? 1 : 0);
-      } else {
-        verified = overflow === undefined ? undefined : idSigner?.check(name, value, { now });
-        if (verified === undefined || !verified.ok) {
-          logger.debug?.(decoded.reason, { cookie: name });
-          return noSession(state, header, refusedStatus(decoded.reason));
-        }
-        server = overflow!.server;
+        // A cookie store's session has no stored id: the Session makes one if anything asks (session.id).
+        return loaded(state, header, undefined, decoded.record);
       }
-    }
-    if (server !== undefined) {
-      verified ??= idSigner?.check(name, value, { now });
+      verified = overflow === undefined ? undefined : idSigner?.check(name, value, { now });
       if (verified === undefined || !verified.ok) {
-        // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
-        const reason = verified?.reason ?? "bad-mac";
-        logger.debug?.(reason, { cookie: name });
-        return noSession(state, header, refusedStatus(reason));
+        logger.debug?.(decoded.reason, { cookie: name });
+        return noSession(state, header, refusedStatus(decoded.reason));
       }
-      state.keyIndex = verified.keyIndex;
-      if (verified.value.startsWith(ANONYMOUS_PREFIX)) {
-        // An anonymous visitor's id: nothing was ever stored under it, so nothing is read. It keeps
-        // the id (and so the CSRF token of the form it was shown) until it writes something.
-        state.anonymousIssuedAt = verified.issuedAt;
-        state.stale = verified.keyIndex > 0;
-        return freshSession(state, "active", verified.value.slice(ANONYMOUS_PREFIX.length));
-      }
-      id = verified.value;
-      const key = storeKey(id);
-      const started = emit === undefined ? 0 : performance.now();
-      try {
-        record = await getRecord(server, key, reporter);
-      } catch (error) {
-        if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
-        // onStoreUnavailable "degrade": an empty session the handler may read; a write to it fails at commit.
-        if (emit !== undefined) state.storeMs = performance.now() - started;
-        state.unavailable = true;
-        return freshSession(state, "unavailable");
-      }
-      if (emit !== undefined) state.storeMs = performance.now() - started;
-      if (record === null) {
-        // OWASP strict mode: a well-signed id with no record is never adopted. The id was stored once
-        // (it is signed as stored), so the record ended and was forgotten.
-        // Logged as a warning: with a leaked secret, ids can be minted; the status says the likely case.
-        logger.warn?.("unknown session id", { cookie: name, ref: logRef(key), status: "expired" });
-        return noSession(state, header, "expired");
-      }
-      state.loadedKey = key;
-      state.stale = verified.keyIndex > 0;
+      server = overflow!.server;
     }
-    if (record === null) return noSession(state, header, "invalid"); // unreachable: every branch set it
+    if (server === undefined) return noSession(state, header, "invalid"); // unreachable: a store is one kind
+    verified ??= idSigner?.check(name, value, { now });
+    if (verified === undefined || !verified.ok) {
+      // The format's own reason: malformed, bad-mac, expired, not-yet-valid.
+      const reason = verified?.reason ?? "bad-mac";
+      logger.debug?.(reason, { cookie: name });
+      return noSession(state, header, refusedStatus(reason));
+    }
+    state.keyIndex = verified.keyIndex;
+    if (verified.value.startsWith(ANONYMOUS_PREFIX)) {
+      // An anonymous visitor's id: nothing was ever stored under it, so nothing is read. It keeps
+      // the id (and so the CSRF token of the form it was shown) until it writes something.
+      state.anonymousIssuedAt = verified.issuedAt;
+      state.stale = verified.keyIndex > 0;
+      return freshSession(state, "active", verified.value.slice(ANONYMOUS_PREFIX.length));
+    }
+    return loadRecord(state, header, server, verified.value, verified.keyIndex);
+  }
 
-    const ended = endedStatus(record, now);
+  /** A server-side session: its record read from the store (one round trip). */
+  async function loadRecord(
+    state: LoadState,
+    header: string | readonly string[],
+    server: ServerStore,
+    id: string,
+    keyIndex: number,
+  ): Promise<Session<T>> {
+    const key = storeKey(id);
+    const started = emit === undefined ? 0 : performance.now();
+    let record: SessionRecord | null;
+    try {
+      record = await getRecord(server, key, reporter);
+    } catch (error) {
+      if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
+      // onStoreUnavailable "degrade": an empty session the handler may read; a write to it fails at commit.
+      if (emit !== undefined) state.storeMs = performance.now() - started;
+      state.unavailable = true;
+      return freshSession(state, "unavailable");
+    }
+    if (emit !== undefined) state.storeMs = performance.now() - started;
+    if (record === null) {
+      // OWASP strict mode: a well-signed id with no record is never adopted. The id was stored once
+      // (it is signed as stored), so the record ended and was forgotten.
+      // Logged as a warning: with a leaked secret, ids can be minted; the status says the likely case.
+      logger.warn?.("unknown session id", { cookie: state.cookieName, ref: logRef(key), status: "expired" });
+      return noSession(state, header, "expired");
+    }
+    state.loadedKey = key;
+    state.stale = keyIndex > 0;
+    return loaded(state, header, id, record);
+  }
+
+  /** A record read (from the cookie or the store): its session, unless it ended, was revoked or is invalid. */
+  function loaded(
+    state: LoadState,
+    header: string | readonly string[],
+    id: string | undefined,
+    record: SessionRecord,
+  ): Session<T> | Promise<Session<T>> {
+    const ended = endedStatus(record, state.now);
     if (ended !== undefined) {
       logger.debug?.(LOG_MESSAGES[ended] ?? ended, {
-        cookie: name,
+        cookie: state.cookieName,
         ref: state.loadedKey && logRef(state.loadedKey),
       });
       return noSession(state, header, ended);
     }
     if (revocations !== undefined && record.lifecycle?.userTag !== undefined) {
-      let revoked: boolean;
-      try {
-        revoked = await revocations.isRevoked(record.lifecycle, now);
-      } catch (error) {
-        if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
-        state.unavailable = true;
-        return freshSession(state, "unavailable");
-      }
-      if (revoked) {
-        logger.debug?.("revoked", { cookie: name });
-        return noSession(state, header, "revoked");
-      }
+      return checkRevoked(state, header, id, record, revocations);
     }
+    return withData(state, header, id, record);
+  }
+
+  async function checkRevoked(
+    state: LoadState,
+    header: string | readonly string[],
+    id: string | undefined,
+    record: SessionRecord,
+    list: Revocations,
+  ): Promise<Session<T>> {
+    let revoked: boolean;
+    try {
+      revoked = await list.isRevoked(record.lifecycle!, state.now);
+    } catch (error) {
+      if (!config.degrade || !(error instanceof SessionStoreError)) throw error;
+      state.unavailable = true;
+      return freshSession(state, "unavailable");
+    }
+    if (revoked) {
+      logger.debug?.("revoked", { cookie: state.cookieName });
+      return noSession(state, header, "revoked");
+    }
+    return withData(state, header, id, record);
+  }
+
+  /** The session of a current record: its data read back (untagged; checked by the schema, if any). */
+  function withData(
+    state: LoadState,
+    header: string | readonly string[],
+    id: string | undefined,
+    record: SessionRecord,
+  ): Session<T> | Promise<Session<T>> {
     const stored = readStored(record.data, config.tagged);
-    const data = config.schema === undefined || stored === undefined ? stored : await validate(stored);
+    if (stored === undefined || config.schema === undefined)
+      return sessionOf(state, header, id, record, stored);
+    return validate(stored).then((data) => sessionOf(state, header, id, record, data, "schema invalid"));
+  }
+
+  function sessionOf(
+    state: LoadState,
+    header: string | readonly string[],
+    id: string | undefined,
+    record: SessionRecord,
+    data: SessionData | undefined,
+    why = "bad tagged value",
+  ): Session<T> | Promise<Session<T>> {
     if (data === undefined) {
-      const why = stored === undefined ? "bad tagged value" : "schema invalid";
-      logger.debug?.(why, { cookie: name, ref: state.loadedKey && logRef(state.loadedKey) });
+      logger.debug?.(why, { cookie: state.cookieName, ref: state.loadedKey && logRef(state.loadedKey) });
       return noSession(state, header, "invalid");
     }
     const session = new Session<T>({ id, isNew: false, data, flashes: record.flashes, meta: record });
     Session.attach(session, owner, state, hooks);
     return session;
+  }
+
+  async function load(input: SessionInput): Promise<Session<T>> {
+    return loadNow(input);
   }
 
   function cookieAttributes(state: LoadState, maxAge: number | undefined): CookieAttributes {
@@ -767,7 +848,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       const line = planNew(
         steps,
         state,
-        session.id,
+        storedId(session),
         s.data,
         remainingFlashes,
         meta,
@@ -781,7 +862,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       if (overflow !== undefined) {
         // hybridStore, cookie phase: the whole session again, in the cookie or moved to the server.
         const steps: Step[] = [];
-        const line = planNew(steps, state, session.id, s.data, remainingFlashes, meta);
+        const line = planNew(steps, state, storedId(session), s.data, remainingFlashes, meta);
         return planOf(state, line, steps.length > 0 ? steps : undefined);
       }
       const record: SessionRecord = {
@@ -789,7 +870,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         data: storedRecord(s.data, config.tagged),
         flashes: remainingFlashes,
       };
-      return planOf(state, cookieLine(state, cookieValue(session.id, record, state), meta), undefined);
+      return planOf(state, cookieLine(state, cookieValue("", record, state), meta), undefined);
     }
 
     const key = state.loadedKey!;
@@ -837,6 +918,11 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       `session record would be at least ${bytes} bytes of JSON, over maxRecordBytes (${limit}); nothing was ` +
         "written. Keep large data in your own tables keyed by the user, or raise createSessions({ maxRecordBytes })",
     );
+  }
+
+  /** The id a write stores the session under: none for a cookie store (not asked for, so never made). */
+  function storedId(session: Session<T>): string {
+    return store.kind === "server" || overflow !== undefined ? session.id : "";
   }
 
   /** Adds the steps that store a whole new record; returns its cookie line. */
@@ -1024,9 +1110,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     );
   }
 
-  /** `load` reporting a `load` event (only with `onEvent`: without it, `load` is returned as it is). */
-  async function loadObserved(input: SessionInput): Promise<Session<T>> {
-    const session = await load(input);
+  /** Reports a `load` event (only with `onEvent`). */
+  function observed(session: Session<T>): Session<T> {
     const state = Session.stateOf(session, owner) as LoadState;
     emit!({
       type: "load",
@@ -1037,8 +1122,20 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return session;
   }
 
-  return {
-    load: emit === undefined ? load : loadObserved,
+  /** `loadNow` reporting a `load` event (only with `onEvent`: without it, `loadNow` is used as it is). */
+  function loadNowObserved(input: SessionInput): Session<T> | Promise<Session<T>> {
+    const result = loadNow(input);
+    return result instanceof Promise ? result.then(observed) : observed(result);
+  }
+
+  const publicLoadNow = emit === undefined ? loadNow : loadNowObserved;
+  async function loadObserved(input: SessionInput): Promise<Session<T>> {
+    return loadNowObserved(input);
+  }
+  const publicLoad = emit === undefined ? load : loadObserved;
+
+  const sessions: Sessions<T> = {
+    load: publicLoad,
     prepare,
     commit,
     listUser,
@@ -1050,6 +1147,10 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       else await overflow?.server.close?.();
     },
   };
+  // Not enumerable: a copy of the core (`{ ...core, load }`) goes through its own `load`.
+  const fast: LoadNow<T> = { load: publicLoad, now: publicLoadNow };
+  Object.defineProperty(sessions, LOAD_NOW, { value: fast });
+  return sessions;
 }
 
 /**

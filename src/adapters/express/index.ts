@@ -5,7 +5,7 @@ import { SessionStoreError } from "../../errors.js";
 import { requirePeer } from "../../peer.js";
 import type { SessionsOptions } from "../../session/options.js";
 import type { Session } from "../../session/session.js";
-import { createSessions, type Sessions } from "../../session/sessions.js";
+import { createSessions, loadSessionNow, type Sessions } from "../../session/sessions.js";
 import { frameworkPrototype, holdResponse, patchResponsePrototype } from "../kit/hold.js";
 import { flashedMessagesOf, flashOptions } from "../kit/templates.js";
 import { STORE_UNAVAILABLE_BODY, storeUnavailableHeaders } from "../kit/unavailable.js";
@@ -105,14 +105,32 @@ export function sessions(options: ExpressSessionsOptions | Sessions<ExpressSessi
   const core = isSessions(options) ? options : createSessions<ExpressSessionData>(options);
   preparePrototypes();
 
-  async function middleware(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let session: Session<ExpressSessionData>;
+  function middleware(req: Request, res: Response, next: NextFunction): Promise<void> | undefined {
+    let loaded: Session<ExpressSessionData> | Promise<Session<ExpressSessionData>>;
     try {
-      session = await core.load({ headers: req.headers, secure: req.secure });
+      loaded = loadSessionNow(core, { headers: req.headers, secure: req.secure });
     } catch (error) {
       next(asHttpError(error));
-      return;
+      return undefined;
     }
+    // A cookie store's session is there at once: no promise, no microtask before the next handler.
+    if (!(loaded instanceof Promise)) {
+      start(req, res, next, loaded);
+      return undefined;
+    }
+    // Returned, so that Express 5 passes anything start() throws to the error handlers.
+    return loaded.then(
+      (session) => start(req, res, next, session),
+      (error: unknown) => next(asHttpError(error)),
+    );
+  }
+
+  function start(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    session: Session<ExpressSessionData>,
+  ): void {
     attachSession(req, session);
     res.locals.session = session;
     res.locals.get_flashed_messages = flashedMessagesOf(session);

@@ -12,7 +12,7 @@ import { SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
 import { type CommitPlan, mergeVary, planCookieLines } from "../../session/plan.js";
 import type { Session } from "../../session/session.js";
-import { createSessions, type Sessions } from "../../session/sessions.js";
+import { createSessions, loadSessionNow, type Sessions } from "../../session/sessions.js";
 import { holdResponse } from "../kit/hold.js";
 import { flashedMessagesOf, flashOptions, type TemplateGlobals, templateGlobals } from "../kit/templates.js";
 import {
@@ -214,17 +214,36 @@ function install(fastify: FastifyInstance, options: FastifySessionsOptions): voi
   if (!fastify.hasReplyDecorator("locals")) fastify.decorateReply("locals", null);
   if (owned) fastify.addHook("onClose", () => core.close());
 
+  const start = (request: FastifyRequest, reply: FastifyReply, session: Session<FastifySessionData>) => {
+    request.session = session;
+    (request as Internal)[kPending] = registration;
+    setTemplateGlobals(reply, session);
+  };
+  // The handler never runs with a silently empty session: Fastify's error handling answers 503.
+  const refuse = (error: unknown, next: (error?: Error) => void) =>
+    next(asStoreUnavailable(error, registration.retryAfter) as Error);
+
   const onRequest: onRequestHookHandler = (request, reply, next) => {
     watchHijack(reply);
-    core.load({ headers: request.headers, secure: isSecure(request) }).then(
+    let loaded: Session<FastifySessionData> | Promise<Session<FastifySessionData>>;
+    try {
+      loaded = loadSessionNow(core, { headers: request.headers, secure: isSecure(request) });
+    } catch (error) {
+      refuse(error, next);
+      return;
+    }
+    // A cookie store's session is there at once: the hook finishes without a promise or a microtask.
+    if (!(loaded instanceof Promise)) {
+      start(request, reply, loaded);
+      next();
+      return;
+    }
+    loaded.then(
       (session) => {
-        request.session = session;
-        (request as Internal)[kPending] = registration;
-        setTemplateGlobals(reply, session);
+        start(request, reply, session);
         next();
       },
-      // The handler never runs with a silently empty session: Fastify's error handling answers 503.
-      (error: unknown) => next(asStoreUnavailable(error, registration.retryAfter) as Error),
+      (error: unknown) => refuse(error, next),
     );
   };
 

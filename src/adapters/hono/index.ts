@@ -4,7 +4,7 @@ import type { CsrfOptions, CsrfRejectedError } from "../../session/csrf.js";
 import type { SessionsOptions } from "../../session/options.js";
 import type { CommitPlan } from "../../session/plan.js";
 import type { Session, SessionData, SessionShape } from "../../session/session.js";
-import { createSessions, type Sessions } from "../../session/sessions.js";
+import { createSessions, loadSessionNow, type Sessions } from "../../session/sessions.js";
 import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { storeUnavailableResponse } from "../kit/unavailable.js";
 import type { SessionEnv, SessionVariables } from "./types.js";
@@ -96,7 +96,8 @@ export function sessions<T extends SessionShape<T> = SessionData>(
   const middleware: MiddlewareHandler<SessionEnv<T>> = async (c, next) => {
     let session: Session<T>;
     try {
-      session = await core.load({ headers: c.req.raw.headers, secure: isSecure(c) });
+      const loaded = loadSessionNow(core, { headers: c.req.raw.headers, secure: isSecure(c) });
+      session = loaded instanceof Promise ? await loaded : loaded;
     } catch (error) {
       if (error instanceof SessionStoreError) return onStoreError(error, c);
       throw error;

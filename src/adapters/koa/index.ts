@@ -3,7 +3,7 @@ import type { Context, Middleware } from "koa";
 import type { SessionsOptions } from "../../session/options.js";
 import { applyPlanToResponse, type CommitPlan, mergeVary, planCookieLines } from "../../session/plan.js";
 import type { Session } from "../../session/session.js";
-import { createSessions, type Sessions } from "../../session/sessions.js";
+import { createSessions, loadSessionNow, type Sessions } from "../../session/sessions.js";
 import { flashedMessagesOf, flashOptions, type TemplateGlobals, templateGlobals } from "../kit/templates.js";
 import { asStoreUnavailable, RETRY_AFTER_SECONDS } from "../kit/unavailable.js";
 import type { KoaSessionData, SessionState } from "./types.js";
@@ -150,7 +150,8 @@ export function sessions(
   const middleware: Middleware = async (ctx, next) => {
     let session: Session<KoaSessionData>;
     try {
-      session = await core.load({ headers: ctx.req.headers, secure: isSecure(ctx) });
+      const loaded = loadSessionNow(core, { headers: ctx.req.headers, secure: isSecure(ctx) });
+      session = loaded instanceof Promise ? await loaded : loaded;
     } catch (error) {
       // The handler never runs with a silently empty session.
       throw asStoreUnavailable(error, retryAfter);

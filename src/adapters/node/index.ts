@@ -3,7 +3,7 @@ import type { TLSSocket } from "node:tls";
 import { SessionStoreError } from "../../errors.js";
 import type { SessionsOptions } from "../../session/options.js";
 import type { Session, SessionData, SessionShape } from "../../session/session.js";
-import { createSessions, type Sessions } from "../../session/sessions.js";
+import { createSessions, loadSessionNow, type Sessions } from "../../session/sessions.js";
 import { holdResponse } from "../kit/hold.js";
 import { flashOptions, type TemplateGlobals, templateGlobals } from "../kit/templates.js";
 import { asStoreUnavailable, RETRY_AFTER_SECONDS, sendStoreUnavailable } from "../kit/unavailable.js";
@@ -177,7 +177,19 @@ export function withSessions<T extends SessionShape<T> = SessionData>(
   }
 
   const listener: RequestListener = (req, res, next) => {
-    core.load({ headers: req.headers, secure: isSecure(req) }).then(
+    let loaded: Session<T> | Promise<Session<T>>;
+    try {
+      // A cookie store's session is there at once: no promise, no microtask before the handler.
+      loaded = loadSessionNow(core, { headers: req.headers, secure: isSecure(req) });
+    } catch (error) {
+      fail(error, req, res, next);
+      return;
+    }
+    if (!(loaded instanceof Promise)) {
+      run(loaded, req, res, next);
+      return;
+    }
+    loaded.then(
       (session) => run(session, req, res, next),
       (error: unknown) => fail(error, req, res, next),
     );
