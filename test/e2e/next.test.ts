@@ -264,3 +264,83 @@ describe("the lesson in Chromium: Server Action login, flash shown once, session
     expect(problems).toEqual([]);
   });
 });
+
+describe.each([
+  ["the cookie store (sealed cookie)", { SESSION_STORE: "cookie" }],
+  ["a server store (Redis)", { SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" }],
+])(
+  "a flash set in a Server Action is shown exactly once on the page it redirects to, with %s",
+  (_store, env) => {
+    let server: RunningNext;
+    let chrome: Browser;
+    beforeAll(async () => {
+      await buildNextExample();
+      server = await startNextExample({ SECRET_KEY, ...env });
+      chrome = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    }, 660_000);
+    afterAll(async () => {
+      await chrome?.close();
+      await server?.stop();
+    });
+
+    it.each([
+      ["with JavaScript (Next renders the redirect inside the action's response)", true],
+      ["without JavaScript (the action's 303, then the browser's GET)", false],
+    ])("%s", async (_mode, javaScriptEnabled) => {
+      const context = await chrome.newContext({ baseURL: server.url, javaScriptEnabled });
+      const problems: string[] = [];
+      try {
+        const tab = await context.newPage();
+        tab.on("pageerror", (error) => problems.push(error.message));
+        const flashes = async () =>
+          (await tab.locator("ul.flashes li").allTextContents()).map((item) =>
+            item.replace(/\s+/g, " ").trim(),
+          );
+        /** Submits the page's form and waits for `path` to show `heading`. */
+        async function submit(selector: string, path: string, heading: string) {
+          await tab.click(selector);
+          await tab.waitForURL((url) => url.pathname === path, { timeout: 30_000 });
+          await tab.waitForFunction(
+            (text) => document.querySelector("h1")?.textContent?.trim() === text,
+            heading,
+            {
+              timeout: 30_000,
+            },
+          );
+        }
+        // A mark on the document: still there after the action means no page load (the inline render).
+        const mark = () => tab.evaluate(() => Object.assign(window, { flagonMark: "kept" }));
+        const marked = () => tab.evaluate(() => (window as { flagonMark?: string }).flagonMark);
+
+        await tab.goto("/login");
+        await tab.fill('input[name="username"]', "leo");
+        await tab.fill('input[name="password"]', "1234");
+        if (javaScriptEnabled) await mark();
+        await submit('input[type="submit"]', "/", "Welcome, leo");
+        expect(await flashes()).toEqual(["Login Successfully."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        // The handoff cookie never stays in the browser.
+        expect((await context.cookies()).map((cookie) => cookie.name)).toEqual(["sid"]);
+        // The following pages: another page, its reload.
+        await tab.goto("/session_set");
+        expect(await flashes()).toEqual([]);
+        await tab.reload();
+        expect(await flashes()).toEqual([]);
+
+        // A second action on a logged-in session (Redis: the cookie does not change).
+        if (javaScriptEnabled) await mark();
+        await submit('main form button[type="submit"]', "/", "Welcome, leo");
+        expect(await flashes()).toEqual(["Session data set successfully."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        expect(await tab.locator(".card.server").textContent()).toContain('"Hello, World!"');
+        await tab.goto("/login");
+        expect(await flashes()).toEqual([]);
+        await tab.goto("/");
+        expect(await flashes()).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  },
+);
