@@ -241,6 +241,33 @@ describe("proxy()", () => {
     }
   });
 
+  it("answers a Server Action's POST 503 when its session cannot be read; other POSTs read nothing", async () => {
+    const { store, state } = flakyStore();
+    const { route, proxy } = nextSessions({ secret: SECRET, store });
+    const set = await route((_request, session) => {
+      session.set("name", "Leo");
+      return new Response("ok");
+    })(get("/"), context);
+    state.failGet = true;
+    const post = (headers: Record<string, string>) =>
+      proxy(
+        new NextRequest("http://localhost/login", {
+          method: "POST",
+          headers: { cookie: pair(set), ...headers },
+        }),
+      );
+    for (const action of <Array<Record<string, string>>>[
+      { "next-action": "7f00" },
+      { "content-type": "multipart/form-data; boundary=x" },
+    ]) {
+      const refused = await post(action);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect(refused.headers.get("x-middleware-next")).toBeNull();
+    }
+    expect((await post({ "content-type": "application/json" })).headers.get("x-middleware-next")).toBe("1");
+  });
+
   it("answers 503 when the store fails", async () => {
     const { store, state } = flakyStore();
     const { route, proxy } = nextSessions({ secret: SECRET, store });

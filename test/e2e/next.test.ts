@@ -30,14 +30,14 @@ afterAll(async () => {
 });
 
 /** A logged-in HTTP client: the CSRF token from /api/csrf, then the form login Route Handler. */
-async function loggedIn() {
-  const client = httpBrowser(app.url);
+async function loggedIn(base = app.url) {
+  const client = httpBrowser(base);
   const { token } = JSON.parse((await client.get("/api/csrf")).html) as { token: string };
   const before = (await client.cookie("sid"))?.value;
   const login = await client.post(
     "/api/login",
     { csrf_token: token, username: "leo", password: "1234" },
-    { origin: app.url },
+    { origin: base },
   );
   return { client, before, login, token };
 }
@@ -142,6 +142,116 @@ describe("parity properties against the built app (Route Handlers over HTTP)", (
       }
       // No cookie: no store read, the page renders.
       expect((await fetch(`${broken.url}/api/static`)).status).toBe(200);
+    });
+
+    describe("in a Server Action, in Chromium", () => {
+      let chrome: Browser;
+      beforeAll(async () => {
+        chrome = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      });
+      afterAll(async () => {
+        await chrome?.close();
+      });
+
+      /**
+       * /login of the broken app (no cookie yet: no store read, it renders), then `cookie` in the
+       * browser, then the login form: the action's response, and what the page shows after it.
+       */
+      async function submitLogin(javaScriptEnabled: boolean, cookie?: string) {
+        const context = await chrome.newContext({ baseURL: broken.url, javaScriptEnabled });
+        const errors: string[] = [];
+        try {
+          const tab = await context.newPage();
+          tab.on("pageerror", (error) => errors.push(error.message));
+          await tab.goto("/login");
+          if (cookie !== undefined) {
+            await context.addCookies([{ name: "sid", value: cookie, url: broken.url, httpOnly: true }]);
+          }
+          await tab.fill('input[name="username"]', "leo");
+          await tab.fill('input[name="password"]', "1234");
+          const [response] = await Promise.all([
+            tab.waitForResponse((answer) => answer.request().method() === "POST", { timeout: 30_000 }),
+            tab.click('input[type="submit"]'),
+          ]);
+          const body = javaScriptEnabled ? "" : await response.text();
+          if (javaScriptEnabled) {
+            await tab.waitForFunction(
+              () => !document.querySelector("h1")?.textContent?.includes("Login"),
+              null,
+              {
+                timeout: 30_000,
+              },
+            );
+          }
+          const shown = ((await tab.locator("body").textContent()) ?? "").replace(/\s+/g, " ").trim();
+          return {
+            status: response.status(),
+            headers: await response.allHeaders(),
+            body,
+            shown,
+            path: new URL(tab.url()).pathname,
+            cookies: await context.cookies(),
+            errors,
+          };
+        } finally {
+          await context.close();
+        }
+      }
+
+      it.each([
+        ["with JavaScript", true],
+        ["without JavaScript", false],
+      ])(
+        "a session that cannot be read: the proxy answers the action's POST 503 with Retry-After (%s)",
+        async (_mode, js) => {
+          const { client } = await loggedIn();
+          const cookie = (await client.cookie("sid"))!.value;
+          const result = await submitLogin(js, cookie);
+          expect(result.status).toBe(503);
+          expect(result.headers["retry-after"]).toBe("5");
+          expect(result.headers["cache-control"]).toBe("no-store");
+          expect(result.headers["set-cookie"]).toBeUndefined();
+          if (js) {
+            // Next's client takes a non-RSC answer to an action as an error: its error page, no navigation.
+            expect(result.path).toBe("/login");
+            expect(result.shown).toContain("This page couldn’t load");
+          } else {
+            expect(result.body).toBe("Service Unavailable");
+            expect(result.shown).toBe("Service Unavailable");
+          }
+          // The cookie the browser held is left as it was.
+          expect(result.cookies.find((entry) => entry.name === "sid")?.value).toBe(cookie);
+        },
+      );
+
+      it.each([
+        ["with JavaScript", true],
+        ["without JavaScript", false],
+      ])(
+        "a commit that fails: Next's own 500 (no API sets an action's status), nothing committed, still serving (%s)",
+        async (_mode, js) => {
+          const result = await submitLogin(js);
+          expect(result.status).toBe(500);
+          expect(result.headers["set-cookie"]).toBeUndefined();
+          expect(result.headers["x-action-redirect"]).toBeUndefined();
+          expect(result.cookies).toEqual([]);
+          if (js) {
+            expect(result.headers["content-type"]).toBe("text/x-component");
+            expect(result.path).toBe("/login");
+            expect(result.shown).toContain("This page couldn’t load");
+          } else {
+            expect(result.headers["content-type"]).toBe("text/plain");
+            expect(result.body).toBe("Internal Server Error");
+          }
+          // The process logged the store error (no unhandled rejection) and keeps answering.
+          await expect
+            .poll(() => broken.output(), { timeout: 10_000 })
+            .toContain("session store write failed");
+          expect(broken.output()).not.toMatch(/unhandledRejection|uncaughtException/i);
+          expect(broken.child.exitCode).toBeNull();
+          expect((await fetch(`${broken.url}/login`)).status).toBe(200);
+        },
+      );
     });
   });
 });
@@ -281,6 +391,34 @@ describe.each([
     afterAll(async () => {
       await chrome?.close();
       await server?.stop();
+    });
+
+    it("pages that read the session are kept from shared caches: private, no-store on documents, RSC requests and prefetches", async () => {
+      const { client } = await loggedIn(server.url);
+      const cookie = `sid=${(await client.cookie("sid"))!.value}`;
+      const kinds: Array<[string, Record<string, string>]> = [
+        ["document", {}],
+        ["RSC navigation", { rsc: "1" }],
+        ["prefetch", { rsc: "1", "next-router-prefetch": "1" }],
+      ];
+      for (const path of ["/", "/login", "/session_set"]) {
+        for (const [kind, headers] of kinds) {
+          for (const sent of [{ cookie }, {}] as Array<Record<string, string>>) {
+            const response = await fetch(`${server.url}${path}`, { headers: { ...headers, ...sent } });
+            await response.body?.cancel();
+            const what = `${path} (${kind}, ${"cookie" in sent ? "with" : "without"} the session cookie)`;
+            expect(response.status, what).toBe(200);
+            const directives = (response.headers.get("cache-control") ?? "")
+              .split(",")
+              .map((directive) => directive.trim().toLowerCase());
+            expect(directives, what).toContain("private");
+            expect(directives, what).toContain("no-store");
+            // Next 16.4's page runtime sets Vary itself after the proxy ran (res.setHeader("Vary", …)), and
+            // after next.config's headers(): Cookie is gone. If this fails, Next keeps it now: update docs/next.md.
+            expect(varies(response.headers), what).toBe(false);
+          }
+        }
+      }
     });
 
     it.each([

@@ -28,7 +28,8 @@ export interface NextAdapterOptions {
   /**
    * The response for a store failure in `route` or `proxy` (on load or on commit): the handler
    * never runs with a silently empty session, and a response whose session was not written is
-   * replaced. (`action` and `getSession` rethrow the `SessionStoreError`: Next renders its error page.)
+   * replaced. The proxy also reads a Server Action's session first, so a store that is down answers
+   * here. (`action` and `getSession` rethrow the `SessionStoreError`: Next answers its own 500.)
    * @default a plain-text 503 with `Retry-After: 5` and `Cache-Control: no-store`
    */
   onStoreError?: StoreErrorHandler;
@@ -161,6 +162,18 @@ function rendersInline(url: string, headers: Headers): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A Server Action's request, as Next tells them (`getServerActionRequestMetadata`): a POST with
+ * `Next-Action` (called from JavaScript) or a multipart form (a form posted without JavaScript).
+ */
+function isServerAction(request: Request): boolean {
+  if (request.method.toUpperCase() !== "POST") return false;
+  return (
+    request.headers.has(ACTION_HEADER) ||
+    (request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")
+  );
 }
 
 function forwardedHttps(headers: Headers): boolean {
@@ -373,13 +386,23 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
     const incoming = request.headers.get(FLASH_HEADER);
     forwarded.delete(FLASH_HEADER);
     const method = request.method.toUpperCase();
+    const secure = routeIsSecure(request);
     if ((method !== "GET" && method !== "HEAD") || isPrefetch(request.headers)) {
+      if (isServerAction(request)) {
+        // Next answers any error an action throws with its own 500 (no API sets an action's status), so
+        // a store that cannot be read is answered here, with the 503 and Retry-After of every adapter.
+        try {
+          await core.load({ headers: request.headers, secure });
+        } catch (error) {
+          if (error instanceof SessionStoreError) return onStoreError(error, request);
+          throw error;
+        }
+      }
       // A key a Server Action in this request may hand its flash messages over with (see handoffFor).
       const key = method === "POST" ? courier.newHandoffKey() : undefined;
       forwarded.set(FLASH_HEADER, courier.seal([], Date.now(), key));
       return NextResponse.next({ request: { headers: forwarded } });
     }
-    const secure = routeIsSecure(request);
     // A handoff cookie is only ever meant for this proxy: never passed on to the page.
     const handoffName = handoffCookieName(core.cookieName(secure));
     const cookies = parseCookies(request.headers.get("cookie"));
