@@ -450,7 +450,21 @@ describe.each([
         const mark = () => tab.evaluate(() => Object.assign(window, { flagonMark: "kept" }));
         const marked = () => tab.evaluate(() => (window as { flagonMark?: string }).flagonMark);
 
+        // A wrong password: the action flashes and redirects to the page it was posted from.
         await tab.goto("/login");
+        await tab.fill('input[name="username"]', "leo");
+        await tab.fill('input[name="password"]', "wrong");
+        if (javaScriptEnabled) await mark();
+        await tab.click('input[type="submit"]');
+        await tab.waitForFunction(() => document.querySelector("ul.flashes li") !== null, null, {
+          timeout: 30_000,
+        });
+        expect(new URL(tab.url()).pathname).toBe("/login");
+        expect(await flashes()).toEqual(["Login Failed."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        await tab.reload();
+        expect(await flashes()).toEqual([]);
+
         await tab.fill('input[name="username"]', "leo");
         await tab.fill('input[name="password"]', "1234");
         if (javaScriptEnabled) await mark();
