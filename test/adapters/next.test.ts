@@ -204,6 +204,70 @@ describe("proxy()", () => {
     expect(delivered(await proxy(get("/", cookie)))).toEqual([["info", "Saved."]]);
   });
 
+  it("delivers a Server Action's handoff to Next's render of its redirect, and only with the key it gave the action", async () => {
+    const { proxy, cookie } = await flashed();
+    const courier = flashCourier(SECRET);
+    // The action's request (a POST) gets a fresh key in the header; Next forwards that header to the render.
+    const post = await proxy(
+      new NextRequest("http://localhost/login", { method: "POST", headers: { cookie } }),
+    );
+    const forwardedHeader = post.headers.get("x-middleware-request-x-flagon-flash");
+    const key = courier.handoffKey(forwardedHeader);
+    expect(key).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(courier.handoffKey(courier.seal([]))).toBeUndefined();
+    const handoff = `sid.flash=${courier.sealHandoff(key!, [["info", "Handed over."]])}`;
+    const render = (headers: Record<string, string>) =>
+      proxy(new NextRequest("http://localhost/", { headers: { rsc: "1", ...headers } }));
+
+    const inline = await render({ cookie: `${cookie}; ${handoff}`, "x-flagon-flash": forwardedHeader! });
+    // The handed-over message first, then what the session still held; the handoff cookie stays with the proxy.
+    expect(delivered(inline)).toEqual([
+      ["info", "Handed over."],
+      ["info", "Saved."],
+    ]);
+    expect(inline.headers.get("x-middleware-request-cookie")).toBe(cookie);
+
+    // The sealed cookie alone (what a client saw in the action's Set-Cookie) opens to nothing.
+    const replays: Array<Record<string, string>> = [
+      {},
+      { "x-flagon-flash": courier.seal([], Date.now(), courier.newHandoffKey()) },
+      { "x-flagon-flash": flashCourier(`${SECRET}-other`).seal([], Date.now(), key) },
+      { "x-flagon-flash": courier.seal([], Date.now() - 61_000, key) },
+    ];
+    for (const header of replays) {
+      const replay = await render({ cookie: handoff, ...header });
+      expect(delivered(replay)).toEqual([]);
+      expect(replay.headers.get("x-middleware-request-cookie")).toBe("");
+    }
+  });
+
+  it("answers a Server Action's POST 503 when its session cannot be read; other POSTs read nothing", async () => {
+    const { store, state } = flakyStore();
+    const { route, proxy } = nextSessions({ secret: SECRET, store });
+    const set = await route((_request, session) => {
+      session.set("name", "Leo");
+      return new Response("ok");
+    })(get("/"), context);
+    state.failGet = true;
+    const post = (headers: Record<string, string>) =>
+      proxy(
+        new NextRequest("http://localhost/login", {
+          method: "POST",
+          headers: { cookie: pair(set), ...headers },
+        }),
+      );
+    for (const action of <Array<Record<string, string>>>[
+      { "next-action": "7f00" },
+      { "content-type": "multipart/form-data; boundary=x" },
+    ]) {
+      const refused = await post(action);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect(refused.headers.get("x-middleware-next")).toBeNull();
+    }
+    expect((await post({ "content-type": "application/json" })).headers.get("x-middleware-next")).toBe("1");
+  });
+
   it("answers 503 when the store fails", async () => {
     const { store, state } = flakyStore();
     const { route, proxy } = nextSessions({ secret: SECRET, store });
@@ -289,6 +353,26 @@ describe("the flash header", () => {
     expect(courier.open(`${forged}.${mac}`, 1_000_500)).toBeUndefined();
     expect(courier.open(`${payload}.`, 1_000_500)).toBeUndefined();
     expect(courier.open(null)).toBeUndefined();
+  });
+});
+
+describe("the flash handoff (a Server Action to Next's render of its redirect)", () => {
+  it("opens only for its key, with the same secret, for 60 seconds, untampered", () => {
+    const courier = flashCourier(SECRET);
+    const key = courier.newHandoffKey();
+    const sealed = courier.sealHandoff(key, [["error", "<b>no</b>"]], 1_000_000);
+    expect(sealed).not.toContain("no");
+    expect(courier.openHandoff(key, sealed, 1_000_500)).toEqual([["error", "<b>no</b>"]]);
+    expect(courier.openHandoff(courier.newHandoffKey(), sealed, 1_000_500)).toBeUndefined();
+    expect(courier.openHandoff(key, sealed, 1_000_000 + 60_000)).toBeUndefined();
+    expect(flashCourier(`${SECRET}-other`).openHandoff(key, sealed, 1_000_500)).toBeUndefined();
+    const flipped = `${sealed.slice(0, -2)}${sealed.at(-2) === "A" ? "B" : "A"}${sealed.at(-1)}`;
+    expect(courier.openHandoff(key, flipped, 1_000_500)).toBeUndefined();
+    expect(courier.openHandoff(key, undefined)).toBeUndefined();
+    // Rotation: a handoff sealed before the secret was rotated still opens.
+    expect(flashCourier([`${SECRET}-new`, SECRET]).openHandoff(key, sealed, 1_000_500)).toEqual([
+      ["error", "<b>no</b>"],
+    ]);
   });
 });
 

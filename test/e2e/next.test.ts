@@ -30,14 +30,14 @@ afterAll(async () => {
 });
 
 /** A logged-in HTTP client: the CSRF token from /api/csrf, then the form login Route Handler. */
-async function loggedIn() {
-  const client = httpBrowser(app.url);
+async function loggedIn(base = app.url) {
+  const client = httpBrowser(base);
   const { token } = JSON.parse((await client.get("/api/csrf")).html) as { token: string };
   const before = (await client.cookie("sid"))?.value;
   const login = await client.post(
     "/api/login",
     { csrf_token: token, username: "leo", password: "1234" },
-    { origin: app.url },
+    { origin: base },
   );
   return { client, before, login, token };
 }
@@ -142,6 +142,116 @@ describe("parity properties against the built app (Route Handlers over HTTP)", (
       }
       // No cookie: no store read, the page renders.
       expect((await fetch(`${broken.url}/api/static`)).status).toBe(200);
+    });
+
+    describe("in a Server Action, in Chromium", () => {
+      let chrome: Browser;
+      beforeAll(async () => {
+        chrome = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+      });
+      afterAll(async () => {
+        await chrome?.close();
+      });
+
+      /**
+       * /login of the broken app (no cookie yet: no store read, it renders), then `cookie` in the
+       * browser, then the login form: the action's response, and what the page shows after it.
+       */
+      async function submitLogin(javaScriptEnabled: boolean, cookie?: string) {
+        const context = await chrome.newContext({ baseURL: broken.url, javaScriptEnabled });
+        const errors: string[] = [];
+        try {
+          const tab = await context.newPage();
+          tab.on("pageerror", (error) => errors.push(error.message));
+          await tab.goto("/login");
+          if (cookie !== undefined) {
+            await context.addCookies([{ name: "sid", value: cookie, url: broken.url, httpOnly: true }]);
+          }
+          await tab.fill('input[name="username"]', "leo");
+          await tab.fill('input[name="password"]', "1234");
+          const [response] = await Promise.all([
+            tab.waitForResponse((answer) => answer.request().method() === "POST", { timeout: 30_000 }),
+            tab.click('input[type="submit"]'),
+          ]);
+          const body = javaScriptEnabled ? "" : await response.text();
+          if (javaScriptEnabled) {
+            await tab.waitForFunction(
+              () => !document.querySelector("h1")?.textContent?.includes("Login"),
+              null,
+              {
+                timeout: 30_000,
+              },
+            );
+          }
+          const shown = ((await tab.locator("body").textContent()) ?? "").replace(/\s+/g, " ").trim();
+          return {
+            status: response.status(),
+            headers: await response.allHeaders(),
+            body,
+            shown,
+            path: new URL(tab.url()).pathname,
+            cookies: await context.cookies(),
+            errors,
+          };
+        } finally {
+          await context.close();
+        }
+      }
+
+      it.each([
+        ["with JavaScript", true],
+        ["without JavaScript", false],
+      ])(
+        "a session that cannot be read: the proxy answers the action's POST 503 with Retry-After (%s)",
+        async (_mode, js) => {
+          const { client } = await loggedIn();
+          const cookie = (await client.cookie("sid"))!.value;
+          const result = await submitLogin(js, cookie);
+          expect(result.status).toBe(503);
+          expect(result.headers["retry-after"]).toBe("5");
+          expect(result.headers["cache-control"]).toBe("no-store");
+          expect(result.headers["set-cookie"]).toBeUndefined();
+          if (js) {
+            // Next's client takes a non-RSC answer to an action as an error: its error page, no navigation.
+            expect(result.path).toBe("/login");
+            expect(result.shown).toContain("This page couldn’t load");
+          } else {
+            expect(result.body).toBe("Service Unavailable");
+            expect(result.shown).toBe("Service Unavailable");
+          }
+          // The cookie the browser held is left as it was.
+          expect(result.cookies.find((entry) => entry.name === "sid")?.value).toBe(cookie);
+        },
+      );
+
+      it.each([
+        ["with JavaScript", true],
+        ["without JavaScript", false],
+      ])(
+        "a commit that fails: Next's own 500 (no API sets an action's status), nothing committed, still serving (%s)",
+        async (_mode, js) => {
+          const result = await submitLogin(js);
+          expect(result.status).toBe(500);
+          expect(result.headers["set-cookie"]).toBeUndefined();
+          expect(result.headers["x-action-redirect"]).toBeUndefined();
+          expect(result.cookies).toEqual([]);
+          if (js) {
+            expect(result.headers["content-type"]).toBe("text/x-component");
+            expect(result.path).toBe("/login");
+            expect(result.shown).toContain("This page couldn’t load");
+          } else {
+            expect(result.headers["content-type"]).toBe("text/plain");
+            expect(result.body).toBe("Internal Server Error");
+          }
+          // The process logged the store error (no unhandled rejection) and keeps answering.
+          await expect
+            .poll(() => broken.output(), { timeout: 10_000 })
+            .toContain("session store write failed");
+          expect(broken.output()).not.toMatch(/unhandledRejection|uncaughtException/i);
+          expect(broken.child.exitCode).toBeNull();
+          expect((await fetch(`${broken.url}/login`)).status).toBe(200);
+        },
+      );
     });
   });
 });
@@ -264,3 +374,125 @@ describe("the lesson in Chromium: Server Action login, flash shown once, session
     expect(problems).toEqual([]);
   });
 });
+
+describe.each([
+  ["the cookie store (sealed cookie)", { SESSION_STORE: "cookie" }],
+  ["a server store (Redis)", { SESSION_STORE: "redis", REDIS_URL: "redis://127.0.0.1:6379" }],
+])(
+  "a flash set in a Server Action is shown exactly once on the page it redirects to, with %s",
+  (_store, env) => {
+    let server: RunningNext;
+    let chrome: Browser;
+    beforeAll(async () => {
+      await buildNextExample();
+      server = await startNextExample({ SECRET_KEY, ...env });
+      chrome = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    }, 660_000);
+    afterAll(async () => {
+      await chrome?.close();
+      await server?.stop();
+    });
+
+    it("pages that read the session are kept from shared caches: private, no-store on documents, RSC requests and prefetches", async () => {
+      const { client } = await loggedIn(server.url);
+      const cookie = `sid=${(await client.cookie("sid"))!.value}`;
+      const kinds: Array<[string, Record<string, string>]> = [
+        ["document", {}],
+        ["RSC navigation", { rsc: "1" }],
+        ["prefetch", { rsc: "1", "next-router-prefetch": "1" }],
+      ];
+      for (const path of ["/", "/login", "/session_set"]) {
+        for (const [kind, headers] of kinds) {
+          for (const sent of [{ cookie }, {}] as Array<Record<string, string>>) {
+            const response = await fetch(`${server.url}${path}`, { headers: { ...headers, ...sent } });
+            await response.body?.cancel();
+            const what = `${path} (${kind}, ${"cookie" in sent ? "with" : "without"} the session cookie)`;
+            expect(response.status, what).toBe(200);
+            const directives = (response.headers.get("cache-control") ?? "")
+              .split(",")
+              .map((directive) => directive.trim().toLowerCase());
+            expect(directives, what).toContain("private");
+            expect(directives, what).toContain("no-store");
+            // Next 16.4's page runtime sets Vary itself after the proxy ran (res.setHeader("Vary", …)), and
+            // after next.config's headers(): Cookie is gone. If this fails, Next keeps it now: update docs/next.md.
+            expect(varies(response.headers), what).toBe(false);
+          }
+        }
+      }
+    });
+
+    it.each([
+      ["with JavaScript (Next renders the redirect inside the action's response)", true],
+      ["without JavaScript (the action's 303, then the browser's GET)", false],
+    ])("%s", async (_mode, javaScriptEnabled) => {
+      const context = await chrome.newContext({ baseURL: server.url, javaScriptEnabled });
+      const problems: string[] = [];
+      try {
+        const tab = await context.newPage();
+        tab.on("pageerror", (error) => problems.push(error.message));
+        const flashes = async () =>
+          (await tab.locator("ul.flashes li").allTextContents()).map((item) =>
+            item.replace(/\s+/g, " ").trim(),
+          );
+        /** Submits the page's form and waits for `path` to show `heading`. */
+        async function submit(selector: string, path: string, heading: string) {
+          await tab.click(selector);
+          await tab.waitForURL((url) => url.pathname === path, { timeout: 30_000 });
+          await tab.waitForFunction(
+            (text) => document.querySelector("h1")?.textContent?.trim() === text,
+            heading,
+            {
+              timeout: 30_000,
+            },
+          );
+        }
+        // A mark on the document: still there after the action means no page load (the inline render).
+        const mark = () => tab.evaluate(() => Object.assign(window, { flagonMark: "kept" }));
+        const marked = () => tab.evaluate(() => (window as { flagonMark?: string }).flagonMark);
+
+        // A wrong password: the action flashes and redirects to the page it was posted from.
+        await tab.goto("/login");
+        await tab.fill('input[name="username"]', "leo");
+        await tab.fill('input[name="password"]', "wrong");
+        if (javaScriptEnabled) await mark();
+        await tab.click('input[type="submit"]');
+        await tab.waitForFunction(() => document.querySelector("ul.flashes li") !== null, null, {
+          timeout: 30_000,
+        });
+        expect(new URL(tab.url()).pathname).toBe("/login");
+        expect(await flashes()).toEqual(["Login Failed."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        await tab.reload();
+        expect(await flashes()).toEqual([]);
+
+        await tab.fill('input[name="username"]', "leo");
+        await tab.fill('input[name="password"]', "1234");
+        if (javaScriptEnabled) await mark();
+        await submit('input[type="submit"]', "/", "Welcome, leo");
+        expect(await flashes()).toEqual(["Login Successfully."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        // The handoff cookie never stays in the browser.
+        expect((await context.cookies()).map((cookie) => cookie.name)).toEqual(["sid"]);
+        // The following pages: another page, its reload.
+        await tab.goto("/session_set");
+        expect(await flashes()).toEqual([]);
+        await tab.reload();
+        expect(await flashes()).toEqual([]);
+
+        // A second action on a logged-in session (Redis: the cookie does not change).
+        if (javaScriptEnabled) await mark();
+        await submit('main form button[type="submit"]', "/", "Welcome, leo");
+        expect(await flashes()).toEqual(["Session data set successfully."]);
+        if (javaScriptEnabled) expect(await marked()).toBe("kept");
+        expect(await tab.locator(".card.server").textContent()).toContain('"Hello, World!"');
+        await tab.goto("/login");
+        expect(await flashes()).toEqual([]);
+        await tab.goto("/");
+        expect(await flashes()).toEqual([]);
+        expect(problems).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+  },
+);

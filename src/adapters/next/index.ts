@@ -8,6 +8,7 @@
  * those in the app's own module graph, and without Next installed the error names the package.
  */
 import type { NextRequest, NextResponse } from "next/server.js";
+import { parseCookies } from "../../cookie/index.js";
 import { SessionStoreError } from "../../errors.js";
 import { peerError } from "../../peer.js";
 import type { SessionsOptions } from "../../session/options.js";
@@ -16,7 +17,7 @@ import type { Session, SessionData, SessionShape } from "../../session/session.j
 import { createSessions, type Sessions } from "../../session/sessions.js";
 import { applyPlanToFetchResponse } from "../kit/fetch-response.js";
 import { asStoreUnavailable, storeUnavailableResponse } from "../kit/unavailable.js";
-import { FLASH_HEADER, flashCourier } from "./flash-header.js";
+import { type DeliveredFlashes, FLASH_HEADER, flashCourier, handoffCookieName } from "./flash-header.js";
 import { readOnlySession } from "./read-only.js";
 import { parseSetCookie } from "./set-cookie.js";
 
@@ -27,7 +28,8 @@ export interface NextAdapterOptions {
   /**
    * The response for a store failure in `route` or `proxy` (on load or on commit): the handler
    * never runs with a silently empty session, and a response whose session was not written is
-   * replaced. (`action` and `getSession` rethrow the `SessionStoreError`: Next renders its error page.)
+   * replaced. The proxy also reads a Server Action's session first, so a store that is down answers
+   * here. (`action` and `getSession` rethrow the `SessionStoreError`: Next answers its own 500.)
    * @default a plain-text 503 with `Retry-After: 5` and `Cache-Control: no-store`
    */
   onStoreError?: StoreErrorHandler;
@@ -140,6 +142,37 @@ function isNavigationError(error: unknown): boolean {
   return (
     typeof digest === "string" &&
     (digest.startsWith("NEXT_REDIRECT;") || digest.startsWith("NEXT_HTTP_ERROR_FALLBACK;"))
+  );
+}
+
+/** Next's `Next-Action` request header: a Server Action called from JavaScript (a form without it posts a page). */
+const ACTION_HEADER = "next-action";
+
+/**
+ * Whether Next renders the page `redirect(url)` names inside a JavaScript-called action's response
+ * (`createRedirectRenderResult` in Next's action handler): a path (`/…`, `./…`) or a URL on the
+ * request's own host (`X-Forwarded-Host`, else `Host`, as Next compares them). Anything else is
+ * followed by the browser.
+ */
+function rendersInline(url: string, headers: Headers): boolean {
+  if (url.startsWith("/") || url.startsWith(".")) return true;
+  const host = headers.get("x-forwarded-host")?.split(",", 1)[0]?.trim() || headers.get("host");
+  try {
+    return host !== null && new URL(url).host === host;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A Server Action's request, as Next tells them (`getServerActionRequestMetadata`): a POST with
+ * `Next-Action` (called from JavaScript) or a multipart form (a form posted without JavaScript).
+ */
+function isServerAction(request: Request): boolean {
+  if (request.method.toUpperCase() !== "POST") return false;
+  return (
+    request.headers.has(ACTION_HEADER) ||
+    (request.headers.get("content-type") ?? "").toLowerCase().startsWith("multipart/form-data")
   );
 }
 
@@ -283,14 +316,22 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
         navigation = error;
         navigated = true;
       }
+      const handoff = navigated ? await handoffFor(next, session, navigation) : undefined;
       const { plan, error } = await writePlan(session);
       // The redirect must not be followed to a page that would not see the session: fail instead.
       if (error !== undefined) throw asStoreUnavailable(error);
-      if (plan.setCookie !== undefined || plan.legacyCookies !== undefined) {
-        const jar = await next.cookies();
-        if (plan.setCookie !== undefined) jar.set(parseSetCookie(plan.setCookie));
-        for (const line of plan.legacyCookies ?? []) jar.set(parseSetCookie(line));
-      } else if (plan.write !== undefined) {
+      const jar = await next.cookies();
+      if (plan.setCookie !== undefined) jar.set(parseSetCookie(plan.setCookie));
+      for (const line of plan.moreCookies ?? []) jar.set(parseSetCookie(line));
+      for (const line of plan.legacyCookies ?? []) jar.set(parseSetCookie(line));
+      if (handoff !== undefined) {
+        // Copied by Next into the render's request, discarded by the browser (expired on arrival).
+        jar.set({ ...handoff, maxAge: 0, expires: new Date(0), path: "/", httpOnly: true, sameSite: "lax" });
+      } else if (
+        plan.setCookie === undefined &&
+        plan.legacyCookies === undefined &&
+        plan.write !== undefined
+      ) {
         // A server store changed and the cookie did not: Next invalidates the client router's cache
         // when an action sets a cookie, and here none was set. Without this the browser may show its
         // cached render of the page redirected to (without the flash the proxy just consumed for it).
@@ -298,6 +339,35 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
       }
       if (navigated) throw navigation;
       return result as Awaited<R>;
+    };
+  }
+
+  /**
+   * A JavaScript-called action that redirects to a page of this app: Next renders that page through
+   * its own request, whose `Set-Cookie` it drops, so the proxy there could take the messages out of a
+   * cookie store's session only for the browser to keep them. The action takes them out itself (its
+   * commit reaches the browser) and returns the cookie that hands them to that render, bound to the
+   * key the proxy gave this request. `undefined`: Next will not render inline, or nothing is pending.
+   */
+  async function handoffFor(
+    next: NextHeadersModule,
+    session: Session<T>,
+    navigation: unknown,
+  ): Promise<{ name: string; value: string; secure: boolean } | undefined> {
+    const redirect = redirectOf(navigation);
+    if (redirect === undefined) return undefined;
+    const requestHeaders = await next.headers();
+    if (!requestHeaders.has(ACTION_HEADER) || !rendersInline(redirect.url, requestHeaders)) return undefined;
+    const key = courier.handoffKey(requestHeaders.get(FLASH_HEADER));
+    // No key: the proxy does not cover this page; its next page request takes the messages out.
+    if (key === undefined || session.destroyed) return undefined;
+    const flashes = session.getFlashedMessages({ withCategories: true });
+    if (flashes.length === 0) return undefined;
+    const secure = isSecure(requestHeaders);
+    return {
+      name: handoffCookieName(core.cookieName(secure)),
+      value: courier.sealHandoff(key, flashes),
+      secure,
     };
   }
 
@@ -311,27 +381,51 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
   async function proxy(request: NextRequest): Promise<Response> {
     const { NextResponse } = await loadNextServer();
     const forwarded = new Headers(request.headers);
-    // Only this proxy speaks this header: a client's own is dropped.
+    // Only this proxy speaks this header: a client's own is dropped (read first: Next's internal render
+    // of an action's redirect forwards the one this proxy gave the action's request).
+    const incoming = request.headers.get(FLASH_HEADER);
     forwarded.delete(FLASH_HEADER);
     const method = request.method.toUpperCase();
+    const secure = routeIsSecure(request);
     if ((method !== "GET" && method !== "HEAD") || isPrefetch(request.headers)) {
-      forwarded.set(FLASH_HEADER, courier.seal([]));
+      if (isServerAction(request)) {
+        // Next answers any error an action throws with its own 500 (no API sets an action's status), so
+        // a store that cannot be read is answered here, with the 503 and Retry-After of every adapter.
+        try {
+          await core.load({ headers: request.headers, secure });
+        } catch (error) {
+          if (error instanceof SessionStoreError) return onStoreError(error, request);
+          throw error;
+        }
+      }
+      // A key a Server Action in this request may hand its flash messages over with (see handoffFor).
+      const key = method === "POST" ? courier.newHandoffKey() : undefined;
+      forwarded.set(FLASH_HEADER, courier.seal([], Date.now(), key));
       return NextResponse.next({ request: { headers: forwarded } });
+    }
+    // A handoff cookie is only ever meant for this proxy: never passed on to the page.
+    const handoffName = handoffCookieName(core.cookieName(secure));
+    const cookies = parseCookies(request.headers.get("cookie"));
+    let handedOver: DeliveredFlashes = [];
+    if (handoffName in cookies) {
+      const key = courier.handoffKey(incoming);
+      handedOver = (key === undefined ? undefined : courier.openHandoff(key, cookies[handoffName])) ?? [];
+      forwarded.set("cookie", withoutCookie(request.headers.get("cookie"), handoffName));
     }
     let session: Session<T>;
     try {
-      session = await core.load({ headers: request.headers, secure: routeIsSecure(request) });
+      session = await core.load({ headers: forwarded, secure });
     } catch (error) {
       if (error instanceof SessionStoreError) return onStoreError(error, request);
       throw error;
     }
-    const flashes = session.getFlashedMessages({ withCategories: true });
+    const flashes = [...handedOver, ...session.getFlashedMessages({ withCategories: true })];
     const { plan, error } = await writePlan(session);
     if (error !== undefined) return onStoreError(error, request);
     forwarded.set(FLASH_HEADER, courier.seal(flashes));
     if (plan.setCookie !== undefined) {
       // The page renders with the cookie the browser will hold from now on (a cookie store's new value).
-      forwarded.set("cookie", replaceCookie(request.headers.get("cookie"), plan.cookieName, plan.setCookie));
+      forwarded.set("cookie", replaceCookie(forwarded.get("cookie"), plan.cookieName, plan.setCookie));
     }
     const response: NextResponse = NextResponse.next({ request: { headers: forwarded } });
     applyPlanToHeaders(response.headers, plan);
@@ -341,14 +435,23 @@ export function nextSessions<T extends SessionShape<T> = SessionData>(
   return { route, action, getSession, proxy, sessions: core };
 }
 
+/** The pairs of a Cookie header other than `name`'s. */
+function otherPairs(header: string | null, name: string): string[] {
+  return (header ?? "")
+    .split(";")
+    .map((part) => part.trim())
+    .filter((part) => part !== "" && !part.startsWith(`${name}=`));
+}
+
+function withoutCookie(header: string | null, name: string): string {
+  return otherPairs(header, name).join("; ");
+}
+
 /** `header` with the pair for `name` replaced by the one `setCookie` sets (dropped when it expires it). */
 function replaceCookie(header: string | null, name: string, setCookie: string): string {
   const pair = setCookie.split(";", 1)[0] ?? "";
   const expired = /;\s*max-age=0(;|$)/i.test(setCookie);
-  const others = (header ?? "")
-    .split(";")
-    .map((part) => part.trim())
-    .filter((part) => part !== "" && !part.startsWith(`${name}=`));
+  const others = otherPairs(header, name);
   if (!expired) others.push(pair);
   return others.join("; ");
 }
