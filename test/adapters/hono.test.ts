@@ -318,3 +318,41 @@ describe("flagon/hono templateGlobals()", () => {
     expect(globals.csrf_token()).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 });
+
+describe("flagon/hono on @hono/node-server", () => {
+  it("reads the session from node's own request headers (c.env.incoming), with the same result", async () => {
+    const { serve } = await import("@hono/node-server");
+    const { cookieStore } = await import("../../src/stores/cookie.js");
+    const app = new Hono<{ Variables: SessionVariables<Data> }>();
+    app.use(sessions<Data>({ secret: SECRET, store: cookieStore() }));
+    let builtFetchHeaders = false;
+    app.get("/set", (c) => {
+      c.get("session").set("name", "Leo");
+      return c.text("set");
+    });
+    app.get("/get", (c) => {
+      // @hono/node-server builds the Fetch Headers of its Request lazily, on first access.
+      builtFetchHeaders = Object.getOwnPropertySymbols(c.req.raw).some(
+        (symbol) => symbol.description === "headersKey" && Reflect.get(c.req.raw, symbol) !== undefined,
+      );
+      return c.text(String(c.get("session").get("name") ?? "none"));
+    });
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, () => resolve(started));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}`;
+      const set = await fetch(`${base}/set`);
+      const cookie = (set.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+      expect(cookie).toMatch(/^sid=v1\./);
+      const read = await fetch(`${base}/get`, { headers: { cookie: `theme=dark; ${cookie}` } });
+      expect(await read.text()).toBe("Leo");
+      expect(read.headers.get("vary")).toBe("Cookie");
+      expect(builtFetchHeaders).toBe(false);
+      const tampered = await fetch(`${base}/get`, { headers: { cookie: `${cookie.slice(0, -2)}AA` } });
+      expect(await tampered.text()).toBe("none");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

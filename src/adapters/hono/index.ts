@@ -44,6 +44,20 @@ function requestIsSecure(c: Context): boolean {
   return c.req.url.startsWith("https:");
 }
 
+/**
+ * The request's headers for `load`: under @hono/node-server, node's own `IncomingMessage.headers`
+ * (`c.env.incoming`), since reading `c.req.raw.headers` there builds a Fetch `Headers` from every raw
+ * header line, which costs more than the rest of a session read; elsewhere the Request's headers.
+ */
+function requestHeaders(c: Context): Headers | Record<string, string | string[] | undefined> {
+  const incoming = (c.env as { incoming?: { headers?: unknown } } | undefined)?.incoming;
+  const headers = incoming?.headers;
+  if (typeof headers === "object" && headers !== null && !(headers instanceof Headers)) {
+    return headers as Record<string, string | string[] | undefined>;
+  }
+  return c.req.raw.headers;
+}
+
 /** Replaces `c.res` without Hono merging the old response's headers into the new one. */
 function replaceResponse(c: Context, response: Response): void {
   c.res = undefined;
@@ -96,7 +110,7 @@ export function sessions<T extends SessionShape<T> = SessionData>(
   const middleware: MiddlewareHandler<SessionEnv<T>> = async (c, next) => {
     let session: Session<T>;
     try {
-      const loaded = loadSessionNow(core, { headers: c.req.raw.headers, secure: isSecure(c) });
+      const loaded = loadSessionNow(core, { headers: requestHeaders(c), secure: isSecure(c) });
       session = loaded instanceof Promise ? await loaded : loaded;
     } catch (error) {
       if (error instanceof SessionStoreError) return onStoreError(error, c);

@@ -112,23 +112,17 @@ export function sessions(
   const isSecure = adapter.isSecure ?? ((ctx: Context) => ctx.secure);
   const retryAfter = adapter.retryAfter ?? RETRY_AFTER_SECONDS;
 
-  async function commit(
-    ctx: Context,
-    session: Session<KoaSessionData>,
-    thrown: { error: unknown } | undefined,
-  ) {
+  /** The commit's refusal: the store error answers instead (503), and nothing of the response is sent. */
+  function refuse(ctx: Context, thrown: { error: unknown } | undefined, error: unknown): never {
+    // Report the downstream error the 503 replaces.
+    if (thrown !== undefined) ctx.app.emit("error", thrown.error, ctx);
+    // A response whose session was not written must not be sent: no Location, no cookies.
+    if (!ctx.res.headersSent) removeAllHeaders(ctx.res);
+    throw asStoreUnavailable(error, retryAfter);
+  }
+
+  function apply(ctx: Context, plan: CommitPlan, thrown: { error: unknown } | undefined): void {
     const res = ctx.res;
-    let plan: CommitPlan;
-    try {
-      plan = core.prepare(session);
-      if (plan.write !== undefined) await plan.write();
-    } catch (error) {
-      // The store error answers instead (503): report the downstream error it replaces.
-      if (thrown !== undefined) ctx.app.emit("error", thrown.error, ctx);
-      // A response whose session was not written must not be sent: no Location, no cookies.
-      if (!res.headersSent) removeAllHeaders(res);
-      throw asStoreUnavailable(error, retryAfter);
-    }
     if (!res.headersSent) {
       applyPlanToResponse(res, plan);
     } else if (plan.setCookie !== undefined) {
@@ -145,6 +139,29 @@ export function sessions(
       carrySessionHeaders(thrown.error, plan);
       throw thrown.error;
     }
+  }
+
+  /** Commits; a promise only when there is a store write to wait for (a read costs no microtask). */
+  function commit(
+    ctx: Context,
+    session: Session<KoaSessionData>,
+    thrown: { error: unknown } | undefined,
+  ): Promise<void> | undefined {
+    let plan: CommitPlan;
+    try {
+      plan = core.prepare(session);
+    } catch (error) {
+      refuse(ctx, thrown, error);
+    }
+    const write = plan.write;
+    if (write === undefined) {
+      apply(ctx, plan, thrown);
+      return undefined;
+    }
+    return write().then(
+      () => apply(ctx, plan, thrown),
+      (error: unknown) => refuse(ctx, thrown, error),
+    );
   }
 
   const middleware: Middleware = async (ctx, next) => {
@@ -167,7 +184,8 @@ export function sessions(
     } catch (error) {
       thrown = { error };
     }
-    await commit(ctx, session, thrown);
+    const writing = commit(ctx, session, thrown);
+    if (writing !== undefined) await writing;
   };
   return Object.assign(middleware, { sessions: core });
 }
