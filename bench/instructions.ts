@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: "string" },
     scenarios: { type: "string" },
-    requests: { type: "string", default: "1000" },
+    requests: { type: "string", default: "3000" },
     warmup: { type: "string", default: "4000" },
   },
 });

@@ -92,6 +92,20 @@ interface OpenedEntry {
 
 /** How many authenticated sealed values a sealer remembers (see `opened` in `createSealer`). */
 export const OPENED_CACHE_LIMIT = 512;
+/** Fingerprints of recently opened values, for the cache's admission (a power of two). */
+const ADMISSION_SLOTS = 512;
+
+/**
+ * A 32-bit fingerprint of a sealed value from its last characters (the GCM tag's base64url: uniformly
+ * random for values that differ) and its length. Not a security check: it only decides caching.
+ */
+function fingerprint(sealed: string): number {
+  let print = sealed.length;
+  for (let index = Math.max(0, sealed.length - 8); index < sealed.length; index++) {
+    print = Math.imul(print ^ sealed.charCodeAt(index), 0x01000193);
+  }
+  return print | 0;
+}
 
 export function createSealer(keyring: Keyring, purpose: string): Sealer {
   const keys = purposeKeys("createSealer", keyring, SEALER_KEY_PREFIX, purpose);
@@ -103,7 +117,22 @@ export function createSealer(keyring: Keyring, purpose: string): Sealer {
   // One map per cookie name (a server uses one or two), so a lookup builds no key string.
   const openedByName = new Map<string, Map<string, OpenedEntry>>();
   let openedCount = 0;
+  // Admission: a value is remembered the second time it is opened within a short window, not the first.
+  // On a site with many visitors most cookies come back after hundreds of others, so remembering each
+  // one on first sight would cost an entry (and the strings it holds, promoted to the old generation)
+  // per request and never be hit. `seen` holds a 32-bit fingerprint of recently opened values, one per
+  // slot (no allocation); a collision only admits a value early or late, it is never trusted: the
+  // cache itself is keyed by the exact text.
+  const seen = new Int32Array(ADMISSION_SLOTS);
+  function admitted(sealed: string): boolean {
+    const print = fingerprint(sealed);
+    const slot = print & (ADMISSION_SLOTS - 1);
+    if (seen[slot] === print) return true;
+    seen[slot] = print;
+    return false;
+  }
   function remember(name: string, sealed: string, entry: OpenedEntry): void {
+    if (!admitted(sealed)) return;
     if (openedCount >= OPENED_CACHE_LIMIT) {
       // Oldest out first, from the first name's map (insertion order).
       for (const [oldName, map] of openedByName) {
