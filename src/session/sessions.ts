@@ -29,6 +29,7 @@ import {
 import { applyPlanToHeaders, type CommitPlan } from "./plan.js";
 import { createRevocations, type Revocations, userTagOfRef } from "./revocations.js";
 import {
+  metaOf,
   RESERVED_PREFIX,
   Session,
   type SessionData,
@@ -262,8 +263,33 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   }
 
   function freshMeta(now: number): SessionMeta {
-    const base = { createdAt: now, lastSeenAt: now, permanent: false, lifecycle: { ref: randomToken(16) } };
-    return { ...base, expiresAt: expiresAt(base) };
+    const meta: SessionMeta = {
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: 0,
+      permanent: false,
+      lifecycle: { ref: randomToken(16) },
+    };
+    meta.expiresAt = expiresAt(meta);
+    return meta;
+  }
+
+  /** A whole record of one shape (meta fields, then data and flashes), for the writes of a commit. */
+  function recordOf(
+    meta: SessionMeta,
+    data: Record<string, unknown>,
+    flashes: FlashMessage[],
+  ): SessionRecord {
+    const record: SessionRecord = {
+      createdAt: meta.createdAt,
+      lastSeenAt: meta.lastSeenAt,
+      expiresAt: meta.expiresAt,
+      permanent: meta.permanent,
+      data,
+      flashes,
+    };
+    if (meta.lifecycle !== undefined) record.lifecycle = meta.lifecycle;
+    return record;
   }
 
   /** Why a record is no longer valid at `now` (its status), or undefined when it is. */
@@ -836,7 +862,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
       return planOf(state, undefined, undefined);
     }
 
-    const meta: SessionMeta = { ...s.meta };
+    const meta = metaOf(s.meta);
     if (changed || touchDue || state.stale) {
       meta.lastSeenAt = now;
       meta.expiresAt = expiresAt(meta);
@@ -865,11 +891,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
         const line = planNew(steps, state, storedId(session), s.data, remainingFlashes, meta);
         return planOf(state, line, steps.length > 0 ? steps : undefined);
       }
-      const record: SessionRecord = {
-        ...meta,
-        data: storedRecord(s.data, config.tagged),
-        flashes: remainingFlashes,
-      };
+      const record = recordOf(meta, storedRecord(s.data, config.tagged), remainingFlashes);
       return planOf(state, cookieLine(state, cookieValue("", record, state), meta), undefined);
     }
 
@@ -938,7 +960,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     /** `login()` happened in this request: index the record under its user. */
     loggedIn = false,
   ): Lines {
-    const record: SessionRecord = { ...meta, data: storedRecord(data, config.tagged), flashes };
+    const record = recordOf(meta, storedRecord(data, config.tagged), flashes);
     const lifecycle = meta.lifecycle;
     let line: Lines | undefined;
     let target: ServerStore | undefined = store.kind === "server" ? store : undefined;

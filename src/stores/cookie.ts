@@ -204,20 +204,16 @@ export function cookieStore(options: CookieStoreOptions = {}): ClientStore {
         category,
         message,
       }));
-      return {
-        ok: true,
-        stale: verified.keyIndex > 0,
-        keyIndex: verified.keyIndex,
-        record: {
-          data: payload.d,
-          flashes,
-          createdAt: payload.c,
-          lastSeenAt: payload.l,
-          expiresAt: payload.e,
-          permanent: payload.p === 1,
-          ...(payload.y === undefined ? {} : { lifecycle: payload.y }),
-        },
+      const record: SessionRecord = {
+        createdAt: payload.c,
+        lastSeenAt: payload.l,
+        expiresAt: payload.e,
+        permanent: payload.p === 1,
+        data: payload.d,
+        flashes,
       };
+      if (payload.y !== undefined) record.lifecycle = payload.y;
+      return { ok: true, stale: verified.keyIndex > 0, keyIndex: verified.keyIndex, record };
     },
   };
 }
