@@ -274,21 +274,15 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     return meta;
   }
 
-  /** A whole record of one shape (meta fields, then data and flashes), for the writes of a commit. */
+  /** A whole record of one shape (`metaOf`'s fields, then data and flashes), for the writes of a commit. */
   function recordOf(
     meta: SessionMeta,
     data: Record<string, unknown>,
     flashes: FlashMessage[],
   ): SessionRecord {
-    const record: SessionRecord = {
-      createdAt: meta.createdAt,
-      lastSeenAt: meta.lastSeenAt,
-      expiresAt: meta.expiresAt,
-      permanent: meta.permanent,
-      data,
-      flashes,
-    };
-    if (meta.lifecycle !== undefined) record.lifecycle = meta.lifecycle;
+    const record = metaOf(meta) as SessionRecord;
+    record.data = data;
+    record.flashes = flashes;
     return record;
   }
 
@@ -610,7 +604,7 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
   ): Session<T> | Promise<Session<T>> {
     const stored = readStored(record.data, config.tagged);
     if (stored === undefined || config.schema === undefined)
-      return sessionOf(state, header, id, record, stored);
+      return sessionOf(state, header, id, record, stored, "bad tagged value");
     return validate(stored).then((data) => sessionOf(state, header, id, record, data, "schema invalid"));
   }
 
@@ -620,7 +614,8 @@ export function createSessions<T extends SessionShape<T> = SessionData>(
     id: string | undefined,
     record: SessionRecord,
     data: SessionData | undefined,
-    why = "bad tagged value",
+    /** What the debug log says when `data` is undefined. */
+    why: string,
   ): Session<T> | Promise<Session<T>> {
     if (data === undefined) {
       logger.debug?.(why, { cookie: state.cookieName, ref: state.loadedKey && logRef(state.loadedKey) });

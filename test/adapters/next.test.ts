@@ -241,7 +241,8 @@ describe("proxy()", () => {
     }
   });
 
-  it("answers a Server Action's POST 503 when its session cannot be read; other POSTs read nothing", async () => {
+  /** A session with one value, then its store's reads fail (the proxy and the Set-Cookie of that session). */
+  async function sessionWhoseStoreFails() {
     const { store, state } = flakyStore();
     const { route, proxy } = nextSessions({ secret: SECRET, store });
     const set = await route((_request, session) => {
@@ -249,6 +250,11 @@ describe("proxy()", () => {
       return new Response("ok");
     })(get("/"), context);
     state.failGet = true;
+    return { proxy, set };
+  }
+
+  it("answers a Server Action's POST 503 when its session cannot be read; other POSTs read nothing", async () => {
+    const { proxy, set } = await sessionWhoseStoreFails();
     const post = (headers: Record<string, string>) =>
       proxy(
         new NextRequest("http://localhost/login", {
@@ -269,13 +275,7 @@ describe("proxy()", () => {
   });
 
   it("answers 503 when the store fails", async () => {
-    const { store, state } = flakyStore();
-    const { route, proxy } = nextSessions({ secret: SECRET, store });
-    const set = await route((_request, session) => {
-      session.set("name", "Leo");
-      return new Response("ok");
-    })(get("/"), context);
-    state.failGet = true;
+    const { proxy, set } = await sessionWhoseStoreFails();
     const response = await proxy(get("/", pair(set)));
     expect(response.status).toBe(503);
     expect(response.headers.get("x-middleware-next")).toBeNull();
