@@ -14,7 +14,10 @@
  * This process builds a pool of POOL distinct sessions on it, warms it up, zeroes the counters, sends
  * `--requests` requests one after another on one keep-alive connection (each with the next pool cookie:
  * no per-cookie cache helps), dumps the counters and divides. Bare servers get a flagon server's pool
- * on the same framework, so they parse the same bytes. Results: bench/results/instructions.{json,md}.
+ * on the same framework, so they parse the same bytes. Results: bench/results/instructions.{json,md};
+ * with `--merge`, the counts of servers and scenarios this run did not measure are kept from the last
+ * results (same Node, request, warm-up and pool settings), so a table can be filled in one subset at a time;
+ * `--render` only rewrites instructions.md from instructions.json.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,6 +32,8 @@ const { values: args } = parseArgs({
     scenarios: { type: "string" },
     requests: { type: "string", default: "3000" },
     warmup: { type: "string", default: "4000" },
+    merge: { type: "boolean", default: false },
+    render: { type: "boolean", default: false },
   },
 });
 
@@ -54,11 +59,12 @@ for (const s of scenarios)
   if (!SCENARIOS.includes(s))
     throw new Error(`--scenarios: unknown ${s}; choose from ${SCENARIOS.join(", ")}`);
 
-try {
-  execFileSync("valgrind", ["--version"], { stdio: "ignore" });
-} catch {
-  throw new Error("bench:instructions needs valgrind (Debian: apt-get install valgrind)");
-}
+if (!args.render)
+  try {
+    execFileSync("valgrind", ["--version"], { stdio: "ignore" });
+  } catch {
+    throw new Error("bench:instructions needs valgrind (Debian: apt-get install valgrind)");
+  }
 
 const frameworkOf = (server: string) =>
   (Object.keys(PAIRS) as Array<keyof typeof PAIRS>).find((fw) =>
@@ -188,49 +194,77 @@ async function measure(
   }
 }
 
-await compile();
-rmSync(outDir, { recursive: true, force: true });
-mkdirSync(outDir, { recursive: true });
-
 const results: Record<string, Partial<Record<Scenario, number>>> = {};
-const parallel = Math.max(1, cpus().length);
-for (const scenario of scenarios) {
-  // Session servers first (their pools feed the bare servers), `parallel` at a time.
-  const pools = new Map<string, string[]>();
-  const order = [...only.filter((s) => !isBare(s)), ...only.filter(isBare)];
-  const queue = [...order];
-  const worker = async () => {
-    while (queue.length > 0) {
-      const server = queue.shift() as string;
-      let donor: string[] | undefined;
-      if (isBare(server)) {
-        const fw = frameworkOf(server);
-        donor = pools.get(`flagon-${fw}-cookie`) ?? [...pools.values()][0];
-        if (donor === undefined) {
-          // No session server measured beside it: wait for one, else random cookies of a sealed cookie's size.
-          donor = Array.from(
-            { length: POOL },
-            (_, i) => `session=v1.${Buffer.alloc(160, i).toString("base64url")}`,
-          );
+if (!args.render) {
+  await compile();
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const parallel = Math.max(1, cpus().length);
+  for (const scenario of scenarios) {
+    // Session servers first (their pools feed the bare servers), `parallel` at a time.
+    const pools = new Map<string, string[]>();
+    const order = [...only.filter((s) => !isBare(s)), ...only.filter(isBare)];
+    const queue = [...order];
+    const worker = async () => {
+      while (queue.length > 0) {
+        const server = queue.shift() as string;
+        let donor: string[] | undefined;
+        if (isBare(server)) {
+          const fw = frameworkOf(server);
+          donor = pools.get(`flagon-${fw}-cookie`) ?? [...pools.values()][0];
+          if (donor === undefined) {
+            // No session server measured beside it: wait for one, else random cookies of a sealed cookie's size.
+            donor = Array.from(
+              { length: POOL },
+              (_, i) => `session=v1.${Buffer.alloc(160, i).toString("base64url")}`,
+            );
+          }
         }
+        const { ir, cookies } = await measure(server, scenario, donor);
+        if (!isBare(server)) pools.set(server, cookies);
+        const entry = results[server] ?? {};
+        entry[scenario] = ir;
+        results[server] = entry;
+        console.log(
+          `${scenario.padEnd(10)} ${server.padEnd(24)} ${Math.round(ir).toLocaleString("en")} instructions/request`,
+        );
       }
-      const { ir, cookies } = await measure(server, scenario, donor);
-      if (!isBare(server)) pools.set(server, cookies);
-      const entry = results[server] ?? {};
-      entry[scenario] = ir;
-      results[server] = entry;
-      console.log(
-        `${scenario.padEnd(10)} ${server.padEnd(24)} ${Math.round(ir).toLocaleString("en")} instructions/request`,
-      );
-    }
-  };
-  // Bare servers wait for the session servers of their pass.
-  const sessionCount = order.filter((s) => !isBare(s)).length;
-  const bare = queue.splice(sessionCount);
-  await Promise.all(Array.from({ length: parallel }, worker));
-  queue.push(...bare);
-  await Promise.all(Array.from({ length: parallel }, worker));
+    };
+    // Bare servers wait for the session servers of their pass.
+    const sessionCount = order.filter((s) => !isBare(s)).length;
+    const bare = queue.splice(sessionCount);
+    await Promise.all(Array.from({ length: parallel }, worker));
+    queue.push(...bare);
+    await Promise.all(Array.from({ length: parallel }, worker));
+  }
 }
+
+const resultsFile = `${root}/bench/results/instructions.json`;
+if (args.merge || args.render) {
+  // Keep what this run did not measure, if it was measured the same way.
+  let last: { node?: string; requests?: number; warmup?: number; pool?: number; results?: typeof results } =
+    {};
+  try {
+    last = JSON.parse(readFileSync(resultsFile, "utf8"));
+  } catch {
+    // No earlier results: nothing to keep.
+  }
+  const comparable =
+    last.node === process.version &&
+    last.requests === requests &&
+    last.warmup === warmup &&
+    last.pool === POOL;
+  if (!comparable && last.results !== undefined)
+    console.log(
+      "--merge: the last results were measured differently (Node, requests, warm-up or pool); not kept",
+    );
+  if (comparable)
+    for (const [server, counts] of Object.entries(last.results ?? {}))
+      results[server] = { ...counts, ...results[server] };
+}
+const shownScenarios = SCENARIOS.filter((s) =>
+  Object.values(results).some((counts) => counts[s] !== undefined),
+);
 
 const lines = [
   "# Instructions per request (callgrind)",
@@ -238,7 +272,7 @@ const lines = [
   `Node ${process.version}; ${requests} requests per server and scenario after ${warmup} of warm-up, one keep-alive connection, each request with the next of ${POOL} distinct session cookies; servers from bench/servers.ts under \`valgrind --tool=callgrind\`, NODE_ENV=production. "session k/req" subtracts the bare framework's count. Independent of machine load; does not count cache misses or waiting.`,
   "",
 ];
-for (const scenario of scenarios) {
+for (const scenario of shownScenarios) {
   lines.push(
     `## ${scenario}`,
     "",
@@ -265,7 +299,7 @@ for (const scenario of scenarios) {
 }
 mkdirSync(`${root}/bench/results`, { recursive: true });
 writeFileSync(
-  `${root}/bench/results/instructions.json`,
+  resultsFile,
   `${JSON.stringify({ node: process.version, requests, warmup, pool: POOL, results }, null, 2)}\n`,
 );
 writeFileSync(`${root}/bench/results/instructions.md`, `${lines.join("\n")}\n`);
