@@ -9,13 +9,14 @@ import {
 import { type AddressInfo, connect } from "node:net";
 import express from "express";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { sessions as expressSessions } from "../../src/adapters/express/index.js";
 import {
   csrfProtection,
   type NextFunction,
   type SessionRequest,
   withSessions,
 } from "../../src/adapters/node/index.js";
-import { createSessions, SessionStoreError } from "../../src/index.js";
+import { cookieStore, createSessions, SessionStoreError } from "../../src/index.js";
 import { fetchBrowser, flakyStore, SECRET, slowStore, unhandledRejectionsDuring } from "./helpers.js";
 
 const servers: Server[] = [];
@@ -121,6 +122,57 @@ describe("flagon/node withSessions()", () => {
     }
     expect(store.writes).toBe(20);
     expect(fail).not.toHaveBeenCalled();
+  });
+
+  it("holds a plain response through node's prototype (no own methods), beside Express and unwrapped servers", async () => {
+    // One process, three kinds of response: flagon/node's (held through ServerResponse.prototype),
+    // flagon/express's (held through express.response, which calls node's prototype on) and a server
+    // without flagon. Each session commits exactly once; the plain server is untouched.
+    const store = slowStore();
+    let ownMethods: string[] = [];
+    const nodeUrl = await listen(
+      withSessions({ secret: SECRET, store }, (req, res) => {
+        ownMethods = ["writeHead", "write", "end", "flushHeaders"].filter((name) => Object.hasOwn(res, name));
+        routes(req, res);
+      }),
+    );
+    const app = express();
+    app.use(expressSessions({ secret: SECRET, store }));
+    app.get("/set", (req, res) => {
+      req.session.set("name", "express");
+      res.redirect(302, "/get");
+    });
+    app.get("/get", (req, res) => {
+      res.send(String(req.session.get("name") ?? "none"));
+    });
+    const expressUrl = await listen(app);
+    const plainUrl = await listen((_req: IncomingMessage, res: ServerResponse) => {
+      res.setHeader("X-Plain", "1");
+      res.end("plain");
+    });
+    const cookieOnly = await listen(
+      withSessions({ secret: SECRET, store: cookieStore() }, (req, res) => routes(req, res)),
+    );
+    for (let i = 0; i < 5; i += 1) {
+      const viaNode = fetchBrowser(nodeUrl);
+      const set = await viaNode.request(`/set?name=n${i}`);
+      expect(set.headers.getSetCookie()).toHaveLength(1);
+      expect((await viaNode.request("/get")).text).toBe(`n${i}`);
+      const viaExpress = fetchBrowser(expressUrl);
+      const expressSet = await viaExpress.request("/set");
+      expect(expressSet.status).toBe(302);
+      expect(expressSet.headers.getSetCookie()).toHaveLength(1);
+      expect((await viaExpress.request("/get")).text).toBe("express");
+      const viaCookie = fetchBrowser(cookieOnly);
+      expect((await viaCookie.request(`/set?name=c${i}`)).headers.getSetCookie()).toHaveLength(1);
+      expect((await viaCookie.request("/get")).text).toBe(`c${i}`);
+      const plain = await fetch(plainUrl);
+      expect(plain.headers.get("x-plain")).toBe("1");
+      expect(plain.headers.get("set-cookie")).toBeNull();
+      expect(await plain.text()).toBe("plain");
+    }
+    expect(store.writes).toBe(10);
+    expect(ownMethods).toEqual([]);
   });
 
   it("connect-style store failures go to next(error) with status 503 and Retry-After headers", async () => {
