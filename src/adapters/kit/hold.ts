@@ -307,18 +307,10 @@ type MethodName = "writeHead" | "write" | "end" | "flushHeaders";
 const METHODS: readonly MethodName[] = ["writeHead", "write", "end", "flushHeaders"];
 export type Originals = Record<MethodName, Method>;
 
-/**
- * A prototype whose four methods consult `holds`: the wrappers installed there, what they wrap, and
- * the responses held through it. One map per prototype: when both node's `ServerResponse.prototype`
- * and a framework's prototype below it are patched, an Express response's hold is found by Express's
- * wrappers only, and node's wrappers (which Express's call through) pass it straight on.
- */
-interface PatchedPrototype {
-  wrappers: Originals;
-  originals: Originals;
-  holds: WeakMap<object, Hold>;
-}
-const patchedPrototypes = new WeakMap<object, PatchedPrototype>();
+/** The responses held through a shared prototype (see `sharedOriginals`). */
+const holds = new WeakMap<object, Hold>();
+/** Prototypes whose four methods consult `holds`: the wrappers installed there, and what they wrap. */
+const patchedPrototypes = new WeakMap<object, { wrappers: Originals; originals: Originals }>();
 
 /**
  * The prototype a framework puts between a response and `ServerResponse.prototype` (Express's
@@ -342,30 +334,24 @@ export function frameworkPrototype(target: object, nodePrototype: object): objec
  * answers the functions the holds call. Why not own properties on each `res`: Express gives every
  * response a new prototype (`Object.setPrototypeOf`), after which V8 adds each own property at
  * about 2-3 µs (44 ns on a plain response; docs/performance.md), so four wrappers cost more than
- * the rest of a session read. A plain node:http response (flagon/node, a hijacked Fastify reply)
- * is held through `ServerResponse.prototype` the same way: four closures as own properties of every
- * response gave node's own `end`/`writeHead` code responses of many shapes, and cost flagon/node
- * 51 000 instructions per read-many request under callgrind (269 k → 218 k; bench:instructions).
- * Responses without a hold pay one WeakMap lookup per call. `undefined` when there is no such
- * prototype, it cannot be extended, or this response's methods were replaced before us (own
- * properties, which the prototype's would never see): then the hold patches the response itself.
+ * the rest of a session read. `undefined` when there is no such prototype, it cannot be extended,
+ * or this response's methods were replaced before us (own properties, which the prototype's would
+ * never see): then the hold patches the response itself.
  */
-function sharedOriginals(res: ServerResponse): PatchedPrototype | undefined {
+function sharedOriginals(res: ServerResponse): Originals | undefined {
   // Express's chain is res → app.response → express.response: look there first (no walk).
   const direct = Object.getPrototypeOf(res) as object | null;
   const grand = direct === null ? null : (Object.getPrototypeOf(direct) as object | null);
   const known = grand === null ? undefined : patchedPrototypes.get(grand);
-  if (known !== undefined) return known;
-  // A plain node:http response: its own prototype is node's, patched like a framework's (below).
-  const prototype =
-    direct === ServerResponse.prototype ? direct : frameworkPrototype(res, ServerResponse.prototype);
+  if (known !== undefined) return known.originals;
+  const prototype = frameworkPrototype(res, ServerResponse.prototype);
   if (prototype === undefined) return undefined;
   const patched = patchedPrototypes.get(prototype) ?? patchResponsePrototype(prototype);
   if (patched === undefined) return undefined;
   // Patched just now, on a response already in flight: methods replaced earlier on this response
   // (own properties) captured the unpatched ones and would bypass the wrappers.
   for (const name of METHODS) if ((res[name] as unknown) !== patched.wrappers[name]) return undefined;
-  return patched;
+  return patched.originals;
 }
 
 /**
@@ -373,7 +359,9 @@ function sharedOriginals(res: ServerResponse): PatchedPrototype | undefined {
  * when they are created (Express: `express.response`), before any request, so a middleware that
  * wraps `res.end` on a response wraps the hold's wrapper. `undefined` when the prototype is frozen.
  */
-export function patchResponsePrototype(prototype: object): PatchedPrototype | undefined {
+export function patchResponsePrototype(
+  prototype: object,
+): { wrappers: Originals; originals: Originals } | undefined {
   const existing = patchedPrototypes.get(prototype);
   if (existing !== undefined) return existing;
   if (!Object.isExtensible(prototype)) return undefined;
@@ -382,9 +370,8 @@ export function patchResponsePrototype(prototype: object): PatchedPrototype | un
   return patched;
 }
 
-function patchPrototype(prototype: object): PatchedPrototype {
+function patchPrototype(prototype: object): { wrappers: Originals; originals: Originals } {
   const parent = Object.getPrototypeOf(prototype) as Record<MethodName, Method>;
-  const holds = new WeakMap<object, Hold>();
   const wrappers = {} as Originals;
   const originals = {} as Originals;
   for (const name of METHODS) {
@@ -433,14 +420,14 @@ function patchPrototype(prototype: object): PatchedPrototype {
         : (Reflect.get(parent, "headersSent", this) as boolean);
     },
   });
-  return { wrappers, originals, holds };
+  return { wrappers, originals };
 }
 
 /** Holds `res` until the session's commit has finished. Call once per response, before the handler runs. */
 export function holdResponse(res: ServerResponse, options: HoldOptions): void {
   const shared = sharedOriginals(res);
   if (shared !== undefined) {
-    shared.holds.set(res, new Hold(res, options, shared.originals, true));
+    holds.set(res, new Hold(res, options, shared, true));
     return;
   }
   const hold = new Hold(res, options, {
