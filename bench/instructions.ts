@@ -59,13 +59,6 @@ for (const s of scenarios)
   if (!SCENARIOS.includes(s))
     throw new Error(`--scenarios: unknown ${s}; choose from ${SCENARIOS.join(", ")}`);
 
-if (!args.render)
-  try {
-    execFileSync("valgrind", ["--version"], { stdio: "ignore" });
-  } catch {
-    throw new Error("bench:instructions needs valgrind (Debian: apt-get install valgrind)");
-  }
-
 const frameworkOf = (server: string) =>
   (Object.keys(PAIRS) as Array<keyof typeof PAIRS>).find((fw) =>
     (PAIRS[fw] as readonly string[]).includes(server),
@@ -195,7 +188,13 @@ async function measure(
 }
 
 const results: Record<string, Partial<Record<Scenario, number>>> = {};
-if (!args.render) {
+/** Counts every server of `only` in every scenario of `scenarios` into `results`. */
+async function measureAll(): Promise<void> {
+  try {
+    execFileSync("valgrind", ["--version"], { stdio: "ignore" });
+  } catch {
+    throw new Error("bench:instructions needs valgrind (Debian: apt-get install valgrind)");
+  }
   await compile();
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -238,6 +237,7 @@ if (!args.render) {
     await Promise.all(Array.from({ length: parallel }, worker));
   }
 }
+if (!args.render) await measureAll();
 
 const resultsFile = `${root}/bench/results/instructions.json`;
 if (args.merge || args.render) {
